@@ -1,0 +1,85 @@
+"""What both estimators share: their engine parameters and the label lookup."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import log_softmax
+
+from ._engine import get_engine
+from ._validation import (
+    check_batch_size,
+    check_bool,
+    check_device,
+    check_max_length,
+    check_model,
+)
+
+
+class _NLIEngineMixin:
+    """Turns the ``model``, ``device``, ``batch_size``, ``max_length`` and
+    ``show_progress_bar`` parameters into logits through the shared engine.
+
+    The engine is looked up in the process-wide cache on every call and never
+    stored on the estimator, so clones, pickles and ``__dict__`` stay free of
+    weights.
+    """
+
+    def _check_engine_params(self):
+        check_model(self.model)
+        check_device(self.device)
+        check_batch_size(self.batch_size)
+        check_max_length(self.max_length)
+        check_bool(self.show_progress_bar, "show_progress_bar")
+
+    def _engine(self):
+        self._check_engine_params()
+        return get_engine(self.model, self.device)
+
+    def _logits(self, premises, hypotheses):
+        return self._engine().logits(
+            premises,
+            hypotheses,
+            batch_size=self.batch_size,
+            max_length=self.max_length,
+            progress=self.show_progress_bar,
+        )
+
+
+def find_label_column(labels, prefix, override, parameter):
+    """Index of the model label that starts with ``prefix`` (case-insensitive).
+
+    ``override`` (a label name or an index), when given, wins; it is the way out
+    for models whose config names its labels ``LABEL_0``, ``LABEL_1``, ...
+    """
+    if override is not None:
+        if isinstance(override, int):
+            if not -len(labels) <= override < len(labels):
+                raise ValueError(
+                    f"{parameter}={override} is out of range for a model with "
+                    f"{len(labels)} labels {labels!r}."
+                )
+            return override % len(labels)
+        matches = [i for i, label in enumerate(labels) if label.lower() == override.lower()]
+        if not matches:
+            raise ValueError(
+                f"{parameter}={override!r} is not a label of the model; its labels are {labels!r}."
+            )
+        return matches[0]
+    matches = [i for i, label in enumerate(labels) if label.lower().startswith(prefix)]
+    if not matches:
+        raise ValueError(
+            f"The model's config names no label starting with {prefix!r} (its labels are "
+            f"{labels!r}), so the {prefix}... column cannot be found. Set {parameter} to the "
+            "label name or column index that means it, e.g. "
+            f"{parameter}={labels[0]!r} or {parameter}=0."
+        )
+    return matches[0]
+
+
+def softmax(scores):
+    """Row-wise softmax in float64."""
+    return np.exp(log_softmax(np.asarray(scores, dtype=np.float64), axis=-1))
+
+
+def feature_names(classes):
+    return np.asarray([str(c) for c in classes], dtype=object)

@@ -1,0 +1,300 @@
+"""NLIPairScorer: entailment / neutral / contradiction for premise-hypothesis pairs."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import logsumexp
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_array, check_consistent_length, check_is_fitted
+
+from ._base import _NLIEngineMixin, feature_names, find_label_column, softmax
+from ._validation import as_pairs
+
+
+class NLIPairScorer(ClassifierMixin, TransformerMixin, _NLIEngineMixin, BaseEstimator):
+    """Score premise / hypothesis pairs with a natural language inference model.
+
+    ``predict_proba`` is the softmax over the model's labels (entailment,
+    neutral, contradiction for the default model), mapped onto ``classes_``.
+
+    Parameters
+    ----------
+    model : str, default="MoritzLaurer/MiniLM-L6-mnli"
+        Hugging Face Hub id or path of a local directory holding an NLI
+        sequence-classification model and its tokenizer. The model is loaded on
+        first use and shared by every estimator of the process.
+    premise_column, hypothesis_column : str, default=None
+        Columns to read from a DataFrame ``X``. By default a DataFrame must
+        have exactly two columns: premise, then hypothesis.
+    label_map : dict, default=None
+        ``{class: model label or list of model labels}``: which of the model's
+        labels make up each class of ``y``; the probabilities of the listed
+        labels are added. Every model label must be listed exactly once, e.g.
+        ``{"yes": "entailment", "no": ["neutral", "contradiction"]}``. By
+        default the classes of ``y`` are matched to the model's labels by
+        name, ignoring case, and a binary ``y`` made of the entailment label and
+        one other label gets ``P(other) = 1 - P(entailment)``.
+    max_length : int, default=None
+        Token limit of a pair; the premise is truncated, never the hypothesis.
+        None uses the model's limit.
+    batch_size : int, default=32
+        Pairs per forward pass.
+    device : {"auto", "cpu", "cuda", "cuda:N", "mps"}, default="auto"
+        Where the model runs; "auto" picks CUDA, then MPS, then the CPU.
+    show_progress_bar : bool, default=False
+        Show a progress bar over the pairs of each call.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Sorted class labels: those of ``y``, or the model's labels when ``fit``
+        gets no ``y``. The columns of ``predict_proba``.
+    model_labels_ : list of str
+        The model's labels, in the order of its logits.
+    label_mapping_ : dict
+        ``{class: tuple of model labels}`` as used by ``predict_proba``.
+
+    See Also
+    --------
+    ZeroShotNLIClassifier : Zero-shot text classification with the same models.
+
+    Examples
+    --------
+    >>> from sklearn_nli import NLIPairScorer
+    >>> scorer = NLIPairScorer(model_path).fit()
+    >>> scorer.classes_.tolist()
+    ['contradiction', 'entailment', 'neutral']
+    >>> proba = scorer.predict_proba([("A man plays a guitar.", "A person makes music.")])
+    >>> proba.shape, bool(abs(proba.sum() - 1) < 1e-9)
+    ((1, 3), True)
+    """
+
+    def __init__(
+        self,
+        model="MoritzLaurer/MiniLM-L6-mnli",
+        *,
+        premise_column=None,
+        hypothesis_column=None,
+        label_map=None,
+        max_length=None,
+        batch_size=32,
+        device="auto",
+        show_progress_bar=False,
+    ):
+        self.model = model
+        self.premise_column = premise_column
+        self.hypothesis_column = hypothesis_column
+        self.label_map = label_map
+        self.max_length = max_length
+        self.batch_size = batch_size
+        self.device = device
+        self.show_progress_bar = show_progress_bar
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # Honest: X is a 2-column table of strings, which scikit-learn's tags
+        # cannot say; numeric 2-D arrays are not accepted.
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.target_tags.required = False
+        tags.classifier_tags.poor_score = True
+        return tags
+
+    def fit(self, X=None, y=None):
+        """Match the classes to the model's labels; the model is not run.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, 2), default=None
+            Pairs; only checked.
+        y : array-like of shape (n_samples,), default=None
+            Gold labels, e.g. SICK's ``ENTAILMENT`` / ``NEUTRAL`` /
+            ``CONTRADICTION``. Without ``y``, the classes are the model's labels.
+
+        Returns
+        -------
+        self : NLIPairScorer
+            The fitted estimator.
+        """
+        self._check_engine_params()
+        if self.label_map is not None and not isinstance(self.label_map, dict):
+            raise TypeError(
+                "label_map must be None or a dict {class: model label or list of model "
+                f"labels}}, got {type(self.label_map).__name__}."
+            )
+        n_pairs = None if X is None else len(self._pairs(X)[0])
+        model_labels = list(self._engine().labels)
+        if y is not None:
+            y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
+            if y.ndim != 1:
+                raise ValueError(f"y must be 1-D (one label per pair), got shape {y.shape}.")
+            check_classification_targets(y)
+            if n_pairs is not None:
+                check_consistent_length(np.empty(n_pairs), y)
+        if self.label_map is not None:
+            mapping = _explicit_mapping(self.label_map, model_labels)
+            classes = np.unique(np.asarray(list(mapping)))
+            if y is not None:
+                unknown = [c for c in np.unique(y).tolist() if c not in mapping]
+                if unknown:
+                    raise ValueError(f"y contains labels {unknown!r} that label_map does not map.")
+        elif y is None:
+            mapping = {label: (label,) for label in model_labels}
+            classes = np.unique(np.asarray(model_labels, dtype=object))
+        else:
+            classes = np.unique(y)
+            mapping = _mapping_by_name(classes, model_labels)
+        self.classes_ = classes
+        self.label_mapping_ = {c: mapping[c] for c in classes.tolist()}
+        self.model_labels_ = model_labels
+        return self
+
+    def _pairs(self, X):
+        return as_pairs(X, self.premise_column, self.hypothesis_column)
+
+    def _model_logits(self, X):
+        check_is_fitted(self)
+        premises, hypotheses = self._pairs(X)
+        return self._logits(premises, hypotheses).astype(np.float64)
+
+    def _class_scores(self, X):
+        """Unnormalised log-probability of each class, shape (n_samples, n_classes)."""
+        logits = self._model_logits(X)
+        position = {label: i for i, label in enumerate(self.model_labels_)}
+        columns = [
+            logsumexp(logits[:, [position[label] for label in self.label_mapping_[c]]], axis=1)
+            for c in self.classes_.tolist()
+        ]
+        return np.stack(columns, axis=1)
+
+    def decision_function(self, X):
+        """Log-scores behind the probabilities.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, 2)
+            Pairs.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples, n_classes) or (n_samples,)
+            Per class, the model's logit (``logsumexp`` of the logits when a
+            class gathers several model labels); ``predict_proba`` is their
+            softmax. With 2 classes, as in scikit-learn, the difference of the
+            two (second minus first).
+        """
+        scores = self._class_scores(X)
+        if scores.shape[1] == 2:
+            return scores[:, 1] - scores[:, 0]
+        return scores
+
+    def predict_proba(self, X):
+        """Probability of each class, columns in ``classes_`` order.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, 2)
+            Pairs.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Rows sum to 1.
+        """
+        return softmax(self._class_scores(X))
+
+    def predict(self, X):
+        """Most probable class of each pair.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, 2)
+            Pairs.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        return self.classes_[np.argmax(self._class_scores(X), axis=1)]
+
+    def transform(self, X):
+        """Class probabilities as features (same as ``predict_proba``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, 2)
+            Pairs.
+
+        Returns
+        -------
+        features : ndarray of shape (n_samples, n_classes)
+        """
+        return self.predict_proba(X)
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the ``transform`` columns: the classes, as strings.
+
+        Parameters
+        ----------
+        input_features : array-like of str, default=None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+        """
+        check_is_fitted(self)
+        return feature_names(self.classes_)
+
+
+def _explicit_mapping(label_map, model_labels):
+    by_lower = {label.lower(): label for label in model_labels}
+    mapping, used = {}, {}
+    for cls, targets in label_map.items():
+        targets = [targets] if isinstance(targets, str) else list(targets)
+        resolved = []
+        for target in targets:
+            label = by_lower.get(str(target).lower())
+            if label is None:
+                raise ValueError(
+                    f"label_map[{cls!r}] names {target!r}, which is not a label of the "
+                    f"model; its labels are {model_labels!r}."
+                )
+            if label in used:
+                raise ValueError(
+                    f"label_map maps the model label {label!r} to both {used[label]!r} "
+                    f"and {cls!r}; each model label belongs to one class."
+                )
+            used[label] = cls
+            resolved.append(label)
+        if not resolved:
+            raise ValueError(f"label_map[{cls!r}] lists no model label.")
+        mapping[cls] = tuple(resolved)
+    missing = [label for label in model_labels if label not in used]
+    if missing:
+        raise ValueError(
+            f"label_map leaves the model labels {missing!r} unmapped; map every model "
+            "label to a class so that probabilities sum to 1."
+        )
+    return mapping
+
+
+def _mapping_by_name(classes, model_labels):
+    by_lower = {label.lower(): label for label in model_labels}
+    matched = {c: by_lower.get(str(c).lower()) for c in classes}
+    if all(label is not None for label in matched.values()) and len(classes) == len(model_labels):
+        return {c: (label,) for c, label in matched.items()}
+    if len(classes) == 2:
+        entail = model_labels[find_label_column(model_labels, "entail", None, "label_map")]
+        positive = [c for c, label in matched.items() if label == entail]
+        if positive:
+            (other,) = [c for c in classes if c != positive[0]]
+            rest = tuple(label for label in model_labels if label != entail)
+            return {positive[0]: (entail,), other: rest}
+    raise ValueError(
+        f"Cannot match the labels of y {list(classes)!r} to the model's labels "
+        f"{model_labels!r}: they match by name (ignoring case), or a binary y holds the "
+        "entailment label and one other. Set label_map, e.g. "
+        "{'yes': 'entailment', 'no': ['neutral', 'contradiction']}."
+    )

@@ -1,0 +1,404 @@
+"""ZeroShotNLIClassifier: text classification with an NLI model and no training."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import expit
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import (
+    check_array,
+    check_consistent_length,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
+
+from ._base import _NLIEngineMixin, feature_names, find_label_column, softmax
+from ._validation import (
+    as_1d_texts,
+    cells_as_text,
+    check_bool,
+    check_candidate_labels,
+    check_label_name,
+    check_template,
+    check_threshold,
+)
+
+_FIT_INPUT_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
+
+
+class ZeroShotNLIClassifier(ClassifierMixin, TransformerMixin, _NLIEngineMixin, BaseEstimator):
+    """Zero-shot text classifier built on a natural language inference model.
+
+    Each text is the premise; each class becomes a hypothesis
+    (``hypothesis_template.format(label)``), and the model's entailment scores
+    for the K hypotheses become the class probabilities. No training text is
+    needed: ``fit`` only records the classes.
+
+    Parameters
+    ----------
+    model : str, default="MoritzLaurer/MiniLM-L6-mnli"
+        Hugging Face Hub id or path of a local directory holding an NLI
+        sequence-classification model and its tokenizer. The model is loaded on
+        first use and shared by every estimator of the process.
+    candidate_labels : list of str, default=None
+        The classes, when ``fit`` gets no ``y``. With ``y`` in single-label
+        mode, the classes are ``np.unique(candidate_labels)`` and every value of
+        ``y`` must be among them. In multi-label mode, it names the columns of
+        the indicator matrix ``y`` and ``classes_`` keeps its order.
+    hypothesis_template : str, default="This example is {}."
+        Hypothesis sentence; ``{}`` (exactly once) is replaced by the label or
+        its description.
+    label_descriptions : dict, default=None
+        ``{class: phrase}``: the phrase goes into the template instead of the
+        class value, e.g. ``{"sci_tech": "science and technology"}``.
+    multi_label : bool, default=False
+        If False, probabilities are a softmax over the K entailment logits and
+        sum to 1. If True, each label is scored on its own as
+        ``sigmoid(entailment - contradiction)``; ``y`` and ``predict`` are
+        binary indicator matrices.
+    threshold : float, default=0.5
+        Multi-label mode: a label is predicted when its probability is at least
+        ``threshold``.
+    entailment_label, contradiction_label : str or int, default=None
+        Name or column index of the model's entailment / contradiction output.
+        By default they are found in the model config by name (labels starting
+        with ``entail`` / ``contradict``); set them for models whose config says
+        ``LABEL_0``, ``LABEL_1``, ...
+    max_length : int, default=None
+        Token limit of a (text, hypothesis) pair; the text is truncated, never
+        the hypothesis. None uses the model's limit.
+    batch_size : int, default=32
+        Pairs per forward pass.
+    device : {"auto", "cpu", "cuda", "cuda:N", "mps"}, default="auto"
+        Where the model runs; "auto" picks CUDA, then MPS, then the CPU.
+    show_progress_bar : bool, default=False
+        Show a progress bar over the pairs of each call.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels, sorted (single-label) or in ``candidate_labels`` order
+        (multi-label); the columns of ``predict_proba``.
+    hypotheses_ : list of str
+        The hypothesis asked for each class, in ``classes_`` order.
+    n_features_in_ : int
+        Number of text columns seen in ``fit``; only set when ``fit`` got 2-D
+        ``X``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names of a DataFrame passed to ``fit``.
+
+    See Also
+    --------
+    NLIPairScorer : Entailment / neutral / contradiction for premise-hypothesis pairs.
+
+    Notes
+    -----
+    Two-dimensional input ``(n_samples, n_columns)`` (an array or DataFrame,
+    e.g. title and body) is read as text columns: each row's cells are joined
+    with a space into one text. Numbers in such input are written as text;
+    missing values and infinities are errors.
+
+    Examples
+    --------
+    >>> from sklearn_nli import ZeroShotNLIClassifier
+    >>> clf = ZeroShotNLIClassifier(model_path, candidate_labels=["sports", "politics"])
+    >>> clf.fit().predict_proba(["The match went to extra time."]).shape
+    (1, 2)
+    >>> clf.classes_.tolist()
+    ['politics', 'sports']
+    >>> clf.hypotheses_
+    ['This example is politics.', 'This example is sports.']
+    """
+
+    def __init__(
+        self,
+        model="MoritzLaurer/MiniLM-L6-mnli",
+        *,
+        candidate_labels=None,
+        hypothesis_template="This example is {}.",
+        label_descriptions=None,
+        multi_label=False,
+        threshold=0.5,
+        entailment_label=None,
+        contradiction_label=None,
+        max_length=None,
+        batch_size=32,
+        device="auto",
+        show_progress_bar=False,
+    ):
+        self.model = model
+        self.candidate_labels = candidate_labels
+        self.hypothesis_template = hypothesis_template
+        self.label_descriptions = label_descriptions
+        self.multi_label = multi_label
+        self.threshold = threshold
+        self.entailment_label = entailment_label
+        self.contradiction_label = contradiction_label
+        self.max_length = max_length
+        self.batch_size = batch_size
+        self.device = device
+        self.show_progress_bar = show_progress_bar
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.two_d_array = True
+        tags.target_tags.required = False
+        tags.classifier_tags.poor_score = True
+        tags.classifier_tags.multi_label = bool(self.multi_label)
+        return tags
+
+    # ------------------------------------------------------------------ fit
+
+    def fit(self, X=None, y=None):
+        """Record the classes; the model is not run.
+
+        Parameters
+        ----------
+        X : array-like of str of shape (n_samples,) or (n_samples, n_columns), default=None
+            Texts; only checked (zero-shot needs no training text).
+        y : array-like of shape (n_samples,) or (n_samples, n_labels), default=None
+            Class labels, or in multi-label mode a binary indicator matrix whose
+            columns ``candidate_labels`` names. Optional when
+            ``candidate_labels`` is set.
+
+        Returns
+        -------
+        self : ZeroShotNLIClassifier
+            The fitted estimator.
+        """
+        self._check_params()
+        for attribute in _FIT_INPUT_ATTRIBUTES:
+            self.__dict__.pop(attribute, None)
+        n_texts = None if X is None else len(self._texts(X, reset=True))
+        multi_label = check_bool(self.multi_label, "multi_label")
+        candidates = (
+            None if self.candidate_labels is None else check_candidate_labels(self.candidate_labels)
+        )
+        if multi_label:
+            classes = self._multi_label_classes(candidates, y, n_texts)
+        else:
+            classes = self._single_label_classes(candidates, y, n_texts)
+        self.classes_ = classes
+        self.hypotheses_ = self._hypotheses(classes)
+        return self
+
+    def _check_params(self):
+        self._check_engine_params()
+        check_template(self.hypothesis_template)
+        check_threshold(self.threshold)
+        check_label_name(self.entailment_label, "entailment_label")
+        check_label_name(self.contradiction_label, "contradiction_label")
+        if self.label_descriptions is not None and not isinstance(self.label_descriptions, dict):
+            raise TypeError(
+                "label_descriptions must be None or a dict {class: phrase}, got "
+                f"{type(self.label_descriptions).__name__}."
+            )
+
+    def _single_label_classes(self, candidates, y, n_texts):
+        if y is None:
+            if candidates is None:
+                raise ValueError(
+                    "ZeroShotNLIClassifier needs its classes: pass y to fit, or set "
+                    "candidate_labels."
+                )
+            classes = np.unique(np.asarray(candidates, dtype=object))
+        else:
+            y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
+            if y.ndim == 2 and y.shape[1] > 1:
+                raise ValueError(
+                    f"y has shape {y.shape}: single-label mode expects one label per "
+                    "sample. For a binary indicator matrix, set multi_label=True."
+                )
+            y = column_or_1d(y, warn=True)
+            check_classification_targets(y)
+            _check_lengths(n_texts, y)
+            classes = np.unique(y)
+            if candidates is not None:
+                candidate_classes = np.unique(np.asarray(candidates, dtype=object))
+                unknown = [c for c in classes if c not in set(candidate_classes.tolist())]
+                if unknown:
+                    raise ValueError(
+                        f"y contains labels {unknown!r} that are not in candidate_labels "
+                        f"{list(candidates)!r}."
+                    )
+                classes = candidate_classes
+        if len(classes) < 2:
+            raise ValueError(
+                f"Single-label zero-shot classification needs at least 2 classes; got "
+                f"{len(classes)} class ({classes.tolist()!r}). To score one label on its "
+                "own, set multi_label=True."
+            )
+        return classes
+
+    def _multi_label_classes(self, candidates, y, n_texts):
+        if candidates is None:
+            raise ValueError(
+                "multi_label=True needs candidate_labels: they name the columns of the "
+                "binary indicator matrix y and of predict_proba."
+            )
+        classes = np.asarray(candidates, dtype=object)
+        if y is not None:
+            y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
+            if y.ndim != 2 or y.shape[1] != len(classes):
+                raise ValueError(
+                    f"multi_label=True expects y as a binary indicator matrix of shape "
+                    f"(n_samples, {len(classes)}) with one column per candidate label; "
+                    f"got shape {y.shape}."
+                )
+            if not np.isin(y, (0, 1)).all():
+                raise ValueError("multi_label=True expects y to hold only 0 and 1.")
+            _check_lengths(n_texts, y)
+        return classes
+
+    def _hypotheses(self, classes):
+        descriptions = self.label_descriptions or {}
+        known = set(classes.tolist())
+        unknown = [key for key in descriptions if key not in known]
+        if unknown:
+            raise ValueError(
+                f"label_descriptions has keys {unknown!r} that are not classes; the "
+                f"classes are {classes.tolist()!r}."
+            )
+        return [self.hypothesis_template.format(descriptions.get(c, str(c))) for c in classes]
+
+    # -------------------------------------------------------------- inputs
+
+    def _texts(self, X, *, reset):
+        """Validate ``X`` and return one text per sample."""
+        texts = as_1d_texts(X)
+        if texts is not None:
+            if not reset and hasattr(self, "n_features_in_"):
+                raise ValueError(
+                    f"X is 1-D, but {type(self).__name__} was fitted on 2-D input with "
+                    f"{self.n_features_in_} text columns; pass the same columns."
+                )
+            return texts
+        index = getattr(X, "index", None)
+        columns = list(X.columns) if hasattr(X, "columns") else None
+        kwargs = {"dtype": None, "ensure_all_finite": False}
+        if reset or hasattr(self, "n_features_in_"):
+            cells = validate_data(self, X, reset=reset, **kwargs)
+        else:
+            cells = check_array(X, **kwargs)
+        cells = cells_as_text(cells, "X", index=index, columns=columns)
+        return [" ".join(row) for row in cells]
+
+    # ---------------------------------------------------------- prediction
+
+    def _entailment_logits(self, X):
+        """Entailment (and contradiction) logits, each of shape (n_samples, n_classes)."""
+        check_is_fitted(self)
+        texts = self._texts(X, reset=False)
+        engine = self._engine()
+        n_classes = len(self.classes_)
+        premises = [text for text in texts for _ in range(n_classes)]
+        hypotheses = self.hypotheses_ * len(texts)
+        logits = self._logits(premises, hypotheses).reshape(len(texts), n_classes, -1)
+        entail = find_label_column(engine.labels, "entail", self.entailment_label, "entailment_label")
+        entailment = logits[:, :, entail].astype(np.float64)
+        if not self.multi_label:
+            return entailment, None
+        contra = find_label_column(
+            engine.labels, "contradict", self.contradiction_label, "contradiction_label"
+        )
+        return entailment, logits[:, :, contra].astype(np.float64)
+
+    def decision_function(self, X):
+        """Scores behind the probabilities.
+
+        Parameters
+        ----------
+        X : array-like of str of shape (n_samples,) or (n_samples, n_columns)
+            Texts.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples, n_classes) or (n_samples,)
+            Single-label: the entailment logit of each class's hypothesis
+            (``predict_proba`` is their softmax); with 2 classes, as in
+            scikit-learn, the difference of the two (second minus first).
+            Multi-label: entailment minus contradiction logit per label
+            (``predict_proba`` is its sigmoid).
+        """
+        entailment, contradiction = self._entailment_logits(X)
+        if contradiction is not None:
+            return entailment - contradiction
+        if entailment.shape[1] == 2:
+            return entailment[:, 1] - entailment[:, 0]
+        return entailment
+
+    def predict_proba(self, X):
+        """Class probabilities, columns in ``classes_`` order.
+
+        Parameters
+        ----------
+        X : array-like of str of shape (n_samples,) or (n_samples, n_columns)
+            Texts.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Single-label: softmax over the classes' entailment logits (rows sum
+            to 1). Multi-label: ``sigmoid(entailment - contradiction)`` per label.
+        """
+        entailment, contradiction = self._entailment_logits(X)
+        if contradiction is not None:
+            return expit(entailment - contradiction)
+        return softmax(entailment)
+
+    def predict(self, X):
+        """Predicted class (single-label) or indicator matrix (multi-label).
+
+        Parameters
+        ----------
+        X : array-like of str of shape (n_samples,) or (n_samples, n_columns)
+            Texts.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            The most probable class; in multi-label mode, 1 where a label's
+            probability is at least ``threshold``.
+        """
+        proba = self.predict_proba(X)
+        if self.multi_label:
+            return (proba >= check_threshold(self.threshold)).astype(int)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def transform(self, X):
+        """Class probabilities as features (same as ``predict_proba``).
+
+        Parameters
+        ----------
+        X : array-like of str of shape (n_samples,) or (n_samples, n_columns)
+            Texts.
+
+        Returns
+        -------
+        features : ndarray of shape (n_samples, n_classes)
+            One column per class, named by ``get_feature_names_out``.
+        """
+        return self.predict_proba(X)
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the ``transform`` columns: the classes, as strings.
+
+        Parameters
+        ----------
+        input_features : array-like of str, default=None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+        """
+        check_is_fitted(self)
+        return feature_names(self.classes_)
+
+
+def _check_lengths(n_texts, y):
+    if n_texts is not None:
+        check_consistent_length(np.empty(n_texts), y)
