@@ -167,7 +167,9 @@ class NLIEngine:
         try:
             for start in range(0, len(unique), _CHUNK_PAIRS):
                 chunk = unique[start : start + _CHUNK_PAIRS]
-                self._run_chunk(chunk, result[start : start + len(chunk)], batch_size, max_length, bar)
+                self._run_chunk(
+                    chunk, result[start : start + len(chunk)], batch_size, max_length, bar
+                )
         finally:
             if bar is not None:
                 bar.close()

@@ -135,8 +135,7 @@ def check_label_name(value, name):
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         return int(value)
     raise TypeError(
-        f"{name} must be None, a label name from the model config or a column index, "
-        f"got {value!r}."
+        f"{name} must be None, a label name from the model config or a column index, got {value!r}."
     )
 
 
@@ -157,7 +156,9 @@ def _reject_non_collections(X, name):
             f"Wrap a single text in a list: [{name}]."
         )
     if X is None:
-        raise ValueError(f"{name} is None: a list, array, Series or DataFrame of texts is expected.")
+        raise ValueError(
+            f"{name} is None: a list, array, Series or DataFrame of texts is expected."
+        )
     if sp.issparse(X):
         raise TypeError(
             f"{name} is a sparse matrix; sparse input is not supported: texts are expected."
@@ -174,7 +175,9 @@ def check_text_elements(values, name, index=None, column=None):
             continue
         where = _where(name, position, index, column)
         if _is_missing(value):
-            raise ValueError(f"{name} contains a missing value (NaN/None) at {where}; texts expected.")
+            raise ValueError(
+                f"{name} contains a missing value (NaN/None) at {where}; texts expected."
+            )
         raise TypeError(
             f"{name} must hold strings, got {type(value).__name__} {value!r} at {where}."
         )
@@ -198,6 +201,8 @@ def as_1d_texts(X, name="X"):
     _reject_non_collections(X, name)
     if isinstance(X, pd.DataFrame):
         return None
+    if not isinstance(X, (list, tuple, np.ndarray, pd.Series)) and hasattr(X, "__array__"):
+        X = np.asarray(X)
     if isinstance(X, pd.Series):
         values = X.to_numpy(dtype=object)
         check_text_elements(values, name, index=X.index)
@@ -329,7 +334,9 @@ def _pairs_from_frame(X, premise_column, hypothesis_column, name):
         premise_column, hypothesis_column = X.columns
     for column in (premise_column, hypothesis_column):
         if column not in X.columns:
-            raise ValueError(f"{name} has no column {column!r}; its columns are {list(X.columns)!r}.")
+            raise ValueError(
+                f"{name} has no column {column!r}; its columns are {list(X.columns)!r}."
+            )
     if len(X) == 0:
         raise ValueError(f"{name} is empty: at least one (premise, hypothesis) pair is needed.")
     premises = X[premise_column].to_numpy(dtype=object)

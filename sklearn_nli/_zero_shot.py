@@ -297,7 +297,9 @@ class ZeroShotNLIClassifier(ClassifierMixin, TransformerMixin, _NLIEngineMixin, 
         premises = [text for text in texts for _ in range(n_classes)]
         hypotheses = self.hypotheses_ * len(texts)
         logits = self._logits(premises, hypotheses).reshape(len(texts), n_classes, -1)
-        entail = find_label_column(engine.labels, "entail", self.entailment_label, "entailment_label")
+        entail = find_label_column(
+            engine.labels, "entail", self.entailment_label, "entailment_label"
+        )
         entailment = logits[:, :, entail].astype(np.float64)
         if not self.multi_label:
             return entailment, None
