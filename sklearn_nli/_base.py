@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import log_softmax
 
 from ._engine import get_engine
 from ._validation import (
@@ -12,6 +11,7 @@ from ._validation import (
     check_device,
     check_max_length,
     check_model,
+    check_precision,
 )
 
 
@@ -27,22 +27,23 @@ class _NLIEngineMixin:
     def _check_engine_params(self):
         check_model(self.model)
         check_device(self.device)
+        check_precision(self.precision)
         check_batch_size(self.batch_size)
         check_max_length(self.max_length)
+        check_bool(self.cache, "cache")
         check_bool(self.show_progress_bar, "show_progress_bar")
 
     def _engine(self):
         self._check_engine_params()
-        return get_engine(self.model, self.device)
+        return get_engine(self.model, self.device, self.precision)
 
-    def _logits(self, premises, hypotheses):
-        return self._engine().logits(
-            premises,
-            hypotheses,
-            batch_size=self.batch_size,
-            max_length=self.max_length,
-            progress=self.show_progress_bar,
-        )
+    def _run_options(self):
+        return {
+            "batch_size": self.batch_size,
+            "max_length": self.max_length,
+            "progress": self.show_progress_bar,
+            "cache": self.cache,
+        }
 
 
 def find_label_column(labels, prefix, override, parameter):
@@ -77,8 +78,12 @@ def find_label_column(labels, prefix, override, parameter):
 
 
 def softmax(scores):
-    """Row-wise softmax in float64."""
-    return np.exp(log_softmax(np.asarray(scores, dtype=np.float64), axis=-1))
+    """Row-wise softmax in float64, computed in place on a float64 copy."""
+    proba = np.array(scores, dtype=np.float64)
+    proba -= proba.max(axis=-1, keepdims=True)
+    np.exp(proba, out=proba)
+    proba /= proba.sum(axis=-1, keepdims=True)
+    return proba
 
 
 def feature_names(classes):

@@ -9,13 +9,22 @@ batches; the engine knows nothing of labels or templates.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 
 import numpy as np
 import torch
 
-__all__ = ["NLIEngine", "get_engine", "resolve_device", "clear_engine_cache"]
+from ._cache import DEFAULT_CAPACITY, ResultCache, pair_key
+
+__all__ = [
+    "NLIEngine",
+    "clear_engine_cache",
+    "get_engine",
+    "resolve_device",
+    "set_result_cache_size",
+]
 
 # Pairs tokenized at a time: bounds memory whatever the number of pairs, and is
 # large enough that sorting by length inside a chunk removes most padding.
@@ -23,6 +32,8 @@ _CHUNK_PAIRS = 4096
 
 _ENGINES: dict = {}
 _ENGINES_LOCK = threading.Lock()
+_RESULT_CACHE_SIZE = DEFAULT_CAPACITY
+_OUT_OF_MEMORY = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)
 
 
 def resolve_device(device):
@@ -87,9 +98,9 @@ def _model_key(model):
     return model
 
 
-def get_engine(model, device):
+def get_engine(model, device, precision="fp32"):
     """Return the process-wide engine for ``model`` on ``device``, loading it once."""
-    key = (_model_key(model), resolve_device(device))
+    key = (_model_key(model), resolve_device(device), precision)
     engine = _ENGINES.get(key)
     if engine is None:
         with _ENGINES_LOCK:
@@ -101,9 +112,18 @@ def get_engine(model, device):
 
 
 def clear_engine_cache():
-    """Forget every loaded model (they are reloaded on next use)."""
+    """Forget every loaded model and its cached results (reloaded on next use)."""
     with _ENGINES_LOCK:
         _ENGINES.clear()
+
+
+def set_result_cache_size(n_pairs):
+    """Set how many pairs' logits each loaded model keeps (0 disables; empties the caches)."""
+    global _RESULT_CACHE_SIZE
+    _RESULT_CACHE_SIZE = int(n_pairs)
+    with _ENGINES_LOCK:
+        for engine in _ENGINES.values():
+            engine.result_cache.resize(_RESULT_CACHE_SIZE)
 
 
 class NLIEngine:
@@ -115,13 +135,17 @@ class NLIEngine:
         Hub model id or local directory.
     device : str
         A resolved torch device string.
+    precision : {"fp32", "bf16", "fp16", "int8"}
+        Numeric mode of the forward passes.
     """
 
-    def __init__(self, model, device):
+    def __init__(self, model, device, precision="fp32"):
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         self.model_name = model
         self.device = device
+        self.precision = precision
+        _check_precision_for_device(precision, device)
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(model)
         except Exception as exc:
@@ -130,15 +154,16 @@ class NLIEngine:
             network = AutoModelForSequenceClassification.from_pretrained(model)
         except Exception as exc:
             raise OSError(f"Could not load model {model!r}: {exc}") from exc
-        self.network = network.to(device).eval()
         config = network.config
         if config.num_labels < 2:
             raise ValueError(
                 f"Model {model!r} has {config.num_labels} output label(s); an NLI model "
                 "needs at least 2 (entailment and the others)."
             )
+        self.network = _prepare_network(network.eval(), device, precision)
         self.labels = [str(config.id2label[i]) for i in range(config.num_labels)]
         self.default_max_length = _default_max_length(self.tokenizer, config)
+        self.result_cache = ResultCache(len(self.labels), _RESULT_CACHE_SIZE)
         self._input_names = [
             name for name in self.tokenizer.model_input_names if name != "attention_mask"
         ]
@@ -147,50 +172,121 @@ class NLIEngine:
             "token_type_ids": self.tokenizer.pad_token_type_id,
         }
 
-    def logits(self, premises, hypotheses, *, batch_size=32, max_length=None, progress=False):
-        """Logits of every ``(premises[i], hypotheses[i])`` pair, shape ``(n, n_labels)``.
+    # ---------------------------------------------------------------- public
 
-        Identical pairs are run once; pairs are tokenized in bounded chunks,
-        sorted by token length and batched, so padding is minimal and memory
-        does not grow with the number of pairs.
+    def logits(self, premises, hypotheses, **options):
+        """Logits of the pairs ``(premises[i], hypotheses[i])``: shape ``(n, n_labels)``."""
+        if len(premises) != len(hypotheses):
+            raise ValueError(f"Got {len(premises)} premises but {len(hypotheses)} hypotheses.")
+        pairs = list(zip(premises, hypotheses))
+        first, inverse = unique_inverse(pairs)
+        unique = [pairs[i] for i in first]
+        del pairs
+        result = self._score(_PairList(unique), **options)
+        return result[inverse]
+
+    def cross_logits(self, texts, hypotheses, *, columns=None, **options):
+        """Logits of every text paired with every hypothesis.
+
+        Returns an array of shape ``(len(texts), len(hypotheses), n_columns)``,
+        with the logit columns ``columns`` (all by default). Duplicate texts are
+        run once.
         """
-        index = {}
-        inverse = np.fromiter(
-            (index.setdefault(pair, len(index)) for pair in zip(premises, hypotheses)),
-            dtype=np.intp,
-            count=len(premises),
-        )
-        unique = list(index)
-        result = np.empty((len(unique), len(self.labels)), dtype=np.float32)
-        max_length = max_length or self.default_max_length
-        bar = _progress_bar(len(unique)) if progress else None
+        first, inverse = unique_inverse(texts)
+        table = _PairGrid([texts[i] for i in first], list(hypotheses))
+        result = self._score(table, columns=columns, **options)
+        return result.reshape(len(first), len(hypotheses), -1)[inverse]
+
+    # ------------------------------------------------------------- internals
+
+    def _score(
+        self,
+        table,
+        *,
+        batch_size=32,
+        max_length=None,
+        progress=False,
+        cache=True,
+        columns=None,
+    ):
+        """Run every pair of ``table`` (its pairs are distinct) through the model."""
+        max_length = int(max_length or self.default_max_length)
+        columns = list(range(len(self.labels))) if columns is None else list(columns)
+        out = np.empty((len(table), len(columns)), dtype=np.float32)
+        use_cache = cache and self.result_cache.capacity > 0
+        bar = _progress_bar(len(table)) if progress else None
         try:
-            for start in range(0, len(unique), _CHUNK_PAIRS):
-                chunk = unique[start : start + _CHUNK_PAIRS]
-                self._run_chunk(
-                    chunk, result[start : start + len(chunk)], batch_size, max_length, bar
-                )
+            for start in range(0, len(table), _CHUNK_PAIRS):
+                stop = min(start + _CHUNK_PAIRS, len(table))
+                premises, hypotheses = table.slice(start, stop)
+                logits = np.empty((stop - start, len(self.labels)), dtype=np.float32)
+                todo = np.arange(stop - start)
+                keys = None
+                if use_cache:
+                    keys = [pair_key(p, h, max_length) for p, h in zip(premises, hypotheses)]
+                    todo = np.flatnonzero(~self.result_cache.get(keys, logits))
+                    if bar is not None:
+                        bar.update(len(keys) - len(todo))
+                if len(todo):
+                    self._run(premises, hypotheses, todo, logits, keys, batch_size, max_length, bar)
+                out[start:stop] = logits[:, columns]
         finally:
             if bar is not None:
                 bar.close()
-        return result[inverse]
+        return out
 
-    def _run_chunk(self, pairs, out, batch_size, max_length, bar):
-        encoded = self._tokenize(pairs, max_length)
-        lengths = np.fromiter(map(len, encoded["input_ids"]), dtype=np.intp, count=len(pairs))
+    def _run(self, premises, hypotheses, rows, logits, keys, batch_size, max_length, bar):
+        """Forward passes for ``rows`` of a chunk, sorted by token length."""
+        encoded = self._tokenize(
+            [premises[i] for i in rows], [hypotheses[i] for i in rows], max_length
+        )
+        lengths = np.fromiter(map(len, encoded["input_ids"]), dtype=np.intp, count=len(rows))
         order = np.argsort(lengths, kind="stable")
-        for start in range(0, len(order), batch_size):
-            rows = order[start : start + batch_size]
-            batch = self._pad(encoded, rows, lengths)
-            with torch.inference_mode():
-                logits = self.network(**batch).logits
-            out[rows] = logits.float().cpu().numpy()
+        start = 0
+        while start < len(order):
+            batch = order[start : start + batch_size]
+            values, batch_size = self._forward_adaptive(encoded, batch, lengths, batch_size)
+            logits[rows[batch]] = values
+            if keys is not None:
+                self.result_cache.put([keys[rows[i]] for i in batch], values)
             if bar is not None:
-                bar.update(len(rows))
+                bar.update(len(batch))
+            start += len(batch)
 
-    def _tokenize(self, pairs, max_length):
-        premises = [premise for premise, _ in pairs]
-        hypotheses = [hypothesis for _, hypothesis in pairs]
+    def _forward_adaptive(self, encoded, batch, lengths, batch_size):
+        """Forward one batch; on CUDA out-of-memory, halve the batch and retry.
+
+        Returns the logits of ``batch`` and the batch size to go on with.
+        """
+        try:
+            return self._forward(encoded, batch, lengths), batch_size
+        except _OUT_OF_MEMORY as exc:
+            if len(batch) == 1:
+                raise RuntimeError(
+                    f"Out of memory on {self.device} even with a batch of 1 pair of "
+                    f"{int(lengths[batch].max())} tokens; lower max_length or use another "
+                    "device."
+                ) from exc
+        if self.device.startswith("cuda"):
+            torch.cuda.empty_cache()
+        half = max(1, len(batch) // 2)
+        first, size = self._forward_adaptive(encoded, batch[:half], lengths, half)
+        second, size = self._forward_adaptive(encoded, batch[half:], lengths, size)
+        return np.concatenate([first, second]), size
+
+    def _forward(self, encoded, batch, lengths):
+        inputs = self._pad(encoded, batch, lengths)
+        with torch.inference_mode(), self._autocast():
+            logits = self.network(**inputs).logits
+        return logits.float().cpu().numpy()
+
+    def _autocast(self):
+        if self.precision in ("bf16", "fp16"):
+            dtype = torch.bfloat16 if self.precision == "bf16" else torch.float16
+            return torch.autocast(self.device.split(":")[0], dtype=dtype)
+        return contextlib.nullcontext()
+
+    def _tokenize(self, premises, hypotheses, max_length):
         try:
             return self.tokenizer(
                 premises,
@@ -219,6 +315,83 @@ class NLIEngine:
             array[mask] = np.concatenate([values[i] for i in rows])
             batch[name] = torch.from_numpy(array)
         return {name: tensor.to(self.device) for name, tensor in batch.items()}
+
+
+class _PairList:
+    """Distinct pairs held as a list of (premise, hypothesis) tuples."""
+
+    def __init__(self, pairs):
+        self.pairs = pairs
+
+    def __len__(self):
+        return len(self.pairs)
+
+    def slice(self, start, stop):
+        chunk = self.pairs[start:stop]
+        return [p for p, _ in chunk], [h for _, h in chunk]
+
+
+class _PairGrid:
+    """Every text with every hypothesis, text-major, without materializing the grid."""
+
+    def __init__(self, texts, hypotheses):
+        self.texts = texts
+        self.hypotheses = hypotheses
+
+    def __len__(self):
+        return len(self.texts) * len(self.hypotheses)
+
+    def slice(self, start, stop):
+        k = len(self.hypotheses)
+        premises = [self.texts[i // k] for i in range(start, stop)]
+        hypotheses = [self.hypotheses[i % k] for i in range(start, stop)]
+        return premises, hypotheses
+
+
+def unique_inverse(items):
+    """Indices of the first occurrence of each distinct item, and the inverse map.
+
+    ``items[first[inverse[i]]] == items[i]``. Hash-based with numpy, so memory is
+    8 bytes per item; equality is checked, and a hash collision falls back to
+    exact matching.
+    """
+    n = len(items)
+    hashes = np.fromiter(map(hash, items), dtype=np.int64, count=n)
+    _, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
+    representative = first[inverse]
+    if all(items[i] == items[j] for i, j in enumerate(representative.tolist())):
+        return first, inverse
+    index = {}
+    inverse = np.fromiter(
+        (index.setdefault(item, len(index)) for item in items), dtype=np.intp, count=n
+    )
+    _, first = np.unique(inverse, return_index=True)
+    return first, inverse
+
+
+def _check_precision_for_device(precision, device):
+    kind = device.split(":")[0]
+    if precision == "fp16" and kind == "cpu":
+        raise ValueError("precision='fp16' is for GPUs; on the CPU use precision='bf16' or 'int8'.")
+    if precision == "int8" and kind != "cpu":
+        raise ValueError(
+            f"precision='int8' runs on the CPU only; on {device!r} use 'fp16' or 'bf16'."
+        )
+
+
+def _prepare_network(network, device, precision):
+    if precision == "int8":
+        return quantize_int8(network)
+    return network.to(device)
+
+
+def quantize_int8(network):
+    """Dynamic int8 quantization of the Linear layers, per output channel."""
+    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+
+    return quantize_dynamic(
+        network, {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8
+    )
 
 
 def _default_max_length(tokenizer, config):

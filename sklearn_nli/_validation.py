@@ -54,6 +54,17 @@ def check_device(device):
     return device
 
 
+PRECISIONS = ("fp32", "bf16", "fp16", "int8")
+
+
+def check_precision(precision):
+    if precision not in PRECISIONS:
+        raise ValueError(
+            f"precision must be one of {', '.join(map(repr, PRECISIONS))}, got {precision!r}."
+        )
+    return precision
+
+
 def check_model(model):
     if not isinstance(model, str) or not model.strip():
         raise TypeError(
@@ -69,7 +80,7 @@ def check_template(template):
             "hypothesis_template must be a string containing '{}' once, got "
             f"{template!r} of type {type(template).__name__}."
         )
-    count = template.count("{}")
+    count = template.replace("{{", "").replace("}}", "").count("{}")
     if count != 1:
         raise ValueError(
             "hypothesis_template must contain '{}' exactly once, where the label "
@@ -146,7 +157,7 @@ def check_label_name(value, name):
 def _is_missing(value):
     if value is None or value is pd.NA or value is pd.NaT:
         return True
-    return isinstance(value, float) and np.isnan(value)
+    return isinstance(value, (float, np.floating)) and np.isnan(value)
 
 
 def _reject_non_collections(X, name):
