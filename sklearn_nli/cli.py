@@ -143,6 +143,12 @@ def _add_common_arguments(parser):
         help="token limit of a pair; the text is truncated, never the hypothesis "
         "(default: the model's limit)",
     )
+    parser.add_argument(
+        "--precision",
+        default=None,
+        help="numeric mode of the model: 'fp32' (default, the reference numbers) or a fast "
+        "mode such as 'bf16', 'fp16' (GPU) or 'int8' (CPU); see the performance docs",
+    )
     progress = parser.add_mutually_exclusive_group()
     progress.add_argument(
         "--progress",
@@ -297,8 +303,7 @@ def read_table(source, fmt, text_columns=()):
         raise
     except ImportError as exc:
         raise CLIError(
-            f"reading {fmt} needs an optional package: {exc}; install it with "
-            "'pip install pyarrow'"
+            f"reading {fmt} needs an optional package: {exc}; install it with 'pip install pyarrow'"
         ) from None
     except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise CLIError(f"cannot read {source!r} as {fmt}: {_one_line(exc)}") from None
@@ -469,6 +474,19 @@ def _model(args):
     return args.model or os.environ.get(MODEL_ENV) or DEFAULT_MODEL
 
 
+def _engine_params(args):
+    """Estimator parameters shared by both commands."""
+    params = {
+        "max_length": args.max_length,
+        "batch_size": args.batch_size,
+        "device": args.device,
+        "show_progress_bar": _show_progress(args),
+    }
+    if args.precision is not None:
+        params["precision"] = args.precision
+    return params
+
+
 def _show_progress(args):
     if args.progress is not None:
         return args.progress
@@ -551,10 +569,7 @@ def _run_classify(args):
         label_descriptions=descriptions,
         multi_label=args.multi_label,
         threshold=args.threshold,
-        max_length=args.max_length,
-        batch_size=args.batch_size,
-        device=args.device,
-        show_progress_bar=_show_progress(args),
+        **_engine_params(args),
     ).fit()
     proba = clf.predict_proba(texts)
     order = [list(clf.classes_).index(label) for label in labels]
@@ -602,13 +617,7 @@ def _run_pairs(args):
 
     from ._pairs import NLIPairScorer
 
-    scorer = NLIPairScorer(
-        _model(args),
-        max_length=args.max_length,
-        batch_size=args.batch_size,
-        device=args.device,
-        show_progress_bar=_show_progress(args),
-    ).fit()
+    scorer = NLIPairScorer(_model(args), **_engine_params(args)).fit()
     proba = scorer.predict_proba(list(zip(premises, hypotheses)))
     labels = list(scorer.model_labels_)
     order = [list(scorer.classes_).index(label) for label in labels]
@@ -647,8 +656,8 @@ def main(argv=None):
     Returns
     -------
     status : int
-        0 on success, 2 for bad arguments or data (after one line on standard
-        error), 1 when interrupted or when the output pipe closes early.
+        0 on success; 2 for bad arguments or data (after one line on standard
+        error); 1 when the output pipe closes early; 130 when interrupted.
     """
     parser = build_parser()
     args = parser.parse_args(argv)  # exits with status 2 on a usage error
