@@ -180,9 +180,9 @@ class NLIEngine:
             raise ValueError(f"Got {len(premises)} premises but {len(hypotheses)} hypotheses.")
         pairs = list(zip(premises, hypotheses))
         first, inverse = unique_inverse(pairs)
-        unique = [pairs[i] for i in first]
-        del pairs
-        result = self._score(_PairList(unique), **options)
+        if len(first) == len(pairs):  # no duplicates: keep the order, skip the copies
+            return self._score(_PairList(pairs), **options)
+        result = self._score(_PairList([pairs[i] for i in first]), **options)
         return result[inverse]
 
     def cross_logits(self, texts, hypotheses, *, columns=None, **options):
@@ -193,9 +193,13 @@ class NLIEngine:
         run once.
         """
         first, inverse = unique_inverse(texts)
+        shape = (len(first), len(hypotheses), -1)
+        if len(first) == len(texts):  # no duplicates: keep the order, skip the copies
+            return self._score(
+                _PairGrid(texts, list(hypotheses)), columns=columns, **options
+            ).reshape(shape)
         table = _PairGrid([texts[i] for i in first], list(hypotheses))
-        result = self._score(table, columns=columns, **options)
-        return result.reshape(len(first), len(hypotheses), -1)[inverse]
+        return self._score(table, columns=columns, **options).reshape(shape)[inverse]
 
     # ------------------------------------------------------------- internals
 
@@ -358,8 +362,10 @@ def unique_inverse(items):
     n = len(items)
     hashes = np.fromiter(map(hash, items), dtype=np.int64, count=n)
     _, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
-    representative = first[inverse]
-    if all(items[i] == items[j] for i, j in enumerate(representative.tolist())):
+    del hashes
+    inverse = inverse.reshape(-1)
+    duplicates = np.flatnonzero(first[inverse] != np.arange(n))
+    if all(items[i] == items[first[inverse[i]]] for i in duplicates):
         return first, inverse
     index = {}
     inverse = np.fromiter(

@@ -304,7 +304,7 @@ class ZeroShotNLIClassifier(ClassifierMixin, TransformerMixin, _NLIEngineMixin, 
     # ---------------------------------------------------------- prediction
 
     def _entailment_logits(self, X):
-        """Entailment (and contradiction) logits, each of shape (n_samples, n_classes)."""
+        """Entailment (and contradiction) logits, each (n_samples, n_classes), float32."""
         check_is_fitted(self)
         texts = self._texts(X, reset=False)
         engine = self._engine()
@@ -319,7 +319,7 @@ class ZeroShotNLIClassifier(ClassifierMixin, TransformerMixin, _NLIEngineMixin, 
             )
         logits = engine.cross_logits(
             texts, self.hypotheses_, columns=columns, **self._run_options()
-        ).astype(np.float64)
+        )
         if not self.multi_label:
             return logits[:, :, 0], None
         return logits[:, :, 0], logits[:, :, 1]
@@ -342,6 +342,7 @@ class ZeroShotNLIClassifier(ClassifierMixin, TransformerMixin, _NLIEngineMixin, 
             (``predict_proba`` is its sigmoid).
         """
         entailment, contradiction = self._entailment_logits(X)
+        entailment = entailment.astype(np.float64)
         if contradiction is not None:
             return entailment - contradiction
         if entailment.shape[1] == 2:
@@ -364,7 +365,7 @@ class ZeroShotNLIClassifier(ClassifierMixin, TransformerMixin, _NLIEngineMixin, 
         """
         entailment, contradiction = self._entailment_logits(X)
         if contradiction is not None:
-            return expit(entailment - contradiction)
+            return expit(entailment.astype(np.float64) - contradiction)
         return softmax(entailment)
 
     def predict(self, X):

@@ -89,14 +89,13 @@ def _probability(text):
     return value
 
 
+def _add_input_argument(parser, help):
+    parser.add_argument("input", metavar="INPUT", help=help)
+
+
 def _add_common_arguments(parser):
-    parser.add_argument(
-        "input",
-        metavar="INPUT",
-        help="CSV, TSV, JSON Lines or Parquet file (by extension), or '-' to read "
-        "one text per line from standard input",
-    )
-    parser.add_argument(
+    files = parser.add_argument_group("input and output")
+    files.add_argument(
         "-o",
         "--output",
         metavar="OUTPUT",
@@ -104,52 +103,61 @@ def _add_common_arguments(parser):
         help="where to write the results: a .csv, .tsv or .jsonl file, or '-' for "
         "standard output (the default)",
     )
-    parser.add_argument(
+    files.add_argument(
         "--input-format",
         choices=sorted(set(INPUT_FORMATS.values())),
         help="read INPUT in this format instead of guessing from its extension "
         "('lines': one text per line)",
     )
-    parser.add_argument(
+    files.add_argument(
         "--output-format",
         choices=["csv", "tsv", "jsonl"],
         help="write in this format instead of guessing from the extension of OUTPUT "
         "(default for standard output: csv)",
     )
-    parser.add_argument(
+    files.add_argument(
         "--id-column",
         metavar="COLUMN",
         help="input column copied to the output to identify rows (default: 'id' when "
         "the input has one, else the 0-based row index)",
     )
-    parser.add_argument(
+    engine = parser.add_argument_group("model and speed")
+    engine.add_argument(
         "--model",
+        metavar="MODEL",
         default=None,
         help="Hugging Face Hub model id or local model directory (default: "
         f"${MODEL_ENV} when set, else {DEFAULT_MODEL})",
     )
-    parser.add_argument(
+    engine.add_argument(
         "--device",
+        metavar="DEVICE",
         default="auto",
-        help="'auto' (default: CUDA, then MPS, then CPU), 'cpu', 'cuda', 'cuda:N' or 'mps'",
+        help="'auto' (the default: CUDA, then MPS, then CPU), 'cpu', 'cuda', 'cuda:N' or 'mps'",
     )
-    parser.add_argument(
-        "--batch-size", type=_positive_int, default=32, help="pairs per forward pass (32)"
+    engine.add_argument(
+        "--batch-size",
+        metavar="N",
+        type=_positive_int,
+        default=32,
+        help="pairs per forward pass (default: 32)",
     )
-    parser.add_argument(
+    engine.add_argument(
         "--max-length",
+        metavar="N",
         type=_positive_int,
         default=None,
         help="token limit of a pair; the text is truncated, never the hypothesis "
         "(default: the model's limit)",
     )
-    parser.add_argument(
+    engine.add_argument(
         "--precision",
+        metavar="P",
         default=None,
-        help="numeric mode of the model: 'fp32' (default, the reference numbers) or a fast "
-        "mode such as 'bf16', 'fp16' (GPU) or 'int8' (CPU); see the performance docs",
+        help="numeric mode of the model: 'fp32' (the default, the reference numbers) or a "
+        "fast mode such as 'bf16', 'fp16' (GPU) or 'int8' (CPU); see the performance docs",
     )
-    progress = parser.add_mutually_exclusive_group()
+    progress = engine.add_mutually_exclusive_group()
     progress.add_argument(
         "--progress",
         dest="progress",
@@ -177,6 +185,7 @@ def build_parser():
         prog="sklearn-nli",
         description="Zero-shot text classification and premise/hypothesis scoring with "
         "natural language inference models, on CSV, TSV, JSON Lines and Parquet files.",
+        epilog="Run 'sklearn-nli COMMAND --help' for the options of a command.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -187,8 +196,13 @@ def build_parser():
         description="Classify each text of INPUT into one of --labels (or, with "
         "--multi-label, any number of them), with no training data.",
     )
-    _add_common_arguments(classify)
-    classify.add_argument(
+    _add_input_argument(
+        classify,
+        "CSV, TSV, JSON Lines, Parquet or plain text file (by extension), or '-' to read "
+        "one text per line from standard input",
+    )
+    task = classify.add_argument_group("classification")
+    task.add_argument(
         "--labels",
         action="append",
         required=True,
@@ -196,7 +210,7 @@ def build_parser():
         help="candidate labels, comma-separated; may be repeated (e.g. --labels "
         "World,Sports --labels Business)",
     )
-    classify.add_argument(
+    task.add_argument(
         "--text-column",
         action="append",
         metavar="COLUMN",
@@ -204,12 +218,13 @@ def build_parser():
         "e.g. --text-column title --text-column description (default: the column named "
         "'text', or the only column)",
     )
-    classify.add_argument(
+    task.add_argument(
         "--template",
+        metavar="TEMPLATE",
         default="This example is {}.",
         help="hypothesis template, '{}' standing for the label (default: 'This example is {}.')",
     )
-    classify.add_argument(
+    task.add_argument(
         "--label-description",
         action="append",
         default=[],
@@ -217,18 +232,20 @@ def build_parser():
         help="put PHRASE into the template instead of LABEL, e.g. "
         "'Sci/Tech=science and technology'; may be repeated",
     )
-    classify.add_argument(
+    task.add_argument(
         "--multi-label",
         action="store_true",
         help="score every label on its own (sigmoid of entailment minus contradiction) and "
         "predict all labels whose probability reaches --threshold",
     )
-    classify.add_argument(
+    task.add_argument(
         "--threshold",
+        metavar="P",
         type=_probability,
         default=0.5,
-        help="with --multi-label: probability from which a label is predicted (0.5)",
+        help="with --multi-label: probability from which a label is predicted (default: 0.5)",
     )
+    _add_common_arguments(classify)
     classify.set_defaults(run=_run_classify)
 
     pairs = commands.add_parser(
@@ -236,16 +253,22 @@ def build_parser():
         help="entailment / neutral / contradiction probabilities of premise-hypothesis pairs",
         description="Score each (premise, hypothesis) row of INPUT with the model's labels.",
     )
-    _add_common_arguments(pairs)
-    pairs.add_argument(
+    _add_input_argument(
+        pairs,
+        "CSV, TSV, JSON Lines or Parquet file (by extension); '-' reads standard input "
+        "in the --input-format given",
+    )
+    task = pairs.add_argument_group("pairs")
+    task.add_argument(
         "--premise-column", required=True, metavar="COLUMN", help="column holding the premise"
     )
-    pairs.add_argument(
+    task.add_argument(
         "--hypothesis-column",
         required=True,
         metavar="COLUMN",
         help="column holding the hypothesis",
     )
+    _add_common_arguments(pairs)
     pairs.set_defaults(run=_run_pairs)
     return parser
 
@@ -274,7 +297,7 @@ def _input_format(args):
     )
 
 
-def read_table(source, fmt, text_columns=()):
+def read_table(source, fmt):
     """Read ``source`` (a path or ``'-'``) as a DataFrame.
 
     Parameters
@@ -284,12 +307,12 @@ def read_table(source, fmt, text_columns=()):
     fmt : {"csv", "tsv", "jsonl", "parquet", "lines"}
         File format; ``"lines"`` is one text per line (blank lines skipped),
         read into a ``text`` column indexed by 1-based ``line`` number.
-    text_columns : sequence of str, default=()
-        Columns read as text whatever they look like (CSV and TSV).
 
     Returns
     -------
     table : pandas.DataFrame
+        The rows of the input; CSV and TSV cells are read as strings (empty
+        cells as missing values).
     """
     if source != "-":
         path = Path(source)
@@ -298,7 +321,7 @@ def read_table(source, fmt, text_columns=()):
         if path.is_dir():
             raise CLIError(f"input {source!r} is a directory, not a file")
     try:
-        return _read(source, fmt, text_columns)
+        return _read(source, fmt)
     except CLIError:
         raise
     except ImportError as exc:
@@ -309,7 +332,7 @@ def read_table(source, fmt, text_columns=()):
         raise CLIError(f"cannot read {source!r} as {fmt}: {_one_line(exc)}") from None
 
 
-def _read(source, fmt, text_columns):
+def _read(source, fmt):
     stdin = source == "-"
     if fmt == "lines":
         if stdin:
@@ -329,8 +352,9 @@ def _read(source, fmt, text_columns):
         handle = io.StringIO(sys.stdin.read()) if stdin else source
         return pd.read_csv(
             handle,
+            encoding="utf-8-sig",  # a byte-order mark is not part of the first column's name
             sep="," if fmt == "csv" else "\t",
-            dtype={column: str for column in text_columns},
+            dtype=str,  # CSV is untyped: keep every cell as written ("007" stays "007")
             keep_default_na=False,
             na_values=[""],
         )
@@ -380,7 +404,7 @@ def _text_cells(table, column, source):
 def _row_name(table, position):
     label = table.index[position]
     if isinstance(table.index, pd.RangeIndex):
-        return str(position)
+        return f"{position} (0-based, header not counted)"
     return f"{label!r}"
 
 
@@ -542,7 +566,7 @@ def _run_classify(args):
     fmt = _input_format(args)
     if fmt == "lines" and args.text_column:
         raise CLIError("--text-column does not apply to plain text input (one text per line)")
-    table = read_table(args.input, fmt, args.text_column or ())
+    table = read_table(args.input, fmt)
     if len(table) == 0:
         raise CLIError(f"{_name(args.input)} holds no rows")
     columns = args.text_column or _default_text_column(table, args.input)
@@ -596,10 +620,11 @@ def _run_pairs(args):
     if fmt == "lines":
         raise CLIError(
             "pairs needs a table with a premise and a hypothesis column (CSV, TSV, JSON Lines "
-            "or Parquet), not one text per line"
+            "or Parquet; from standard input, say which with --input-format), not one text "
+            "per line"
         )
     columns = [args.premise_column, args.hypothesis_column]
-    table = read_table(args.input, fmt, columns)
+    table = read_table(args.input, fmt)
     if len(table) == 0:
         raise CLIError(f"{_name(args.input)} holds no rows")
     _check_columns(table, [args.premise_column], args.input, "--premise-column")

@@ -1,0 +1,82 @@
+"""Shared pieces of the benchmarks: data loading, timing, the GEMM-bound limit."""
+
+from __future__ import annotations
+
+import csv
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+AG_NEWS_LABELS = ["World", "Sports", "Business", "Sci/Tech"]
+
+
+def ag_news(n, offset=0):
+    """``n`` AG News test texts (title + description) and their topic names."""
+    path = DATA / "ag_news_test.csv"
+    if not path.exists():
+        raise SystemExit(f"{path} not found: the benchmarks read ../shared/data/")
+    with open(path, encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))[offset : offset + n]
+    texts = [f"{title} {body}".replace("\\", " ") for _, title, body in rows]
+    labels = [AG_NEWS_LABELS[int(c) - 1] for c, _, _ in rows]
+    return texts, labels
+
+
+def sick_test():
+    """SICK held-out pairs (pair_ID % 5 == 0) and their labels."""
+    path = DATA / "sick.tsv"
+    with open(path, encoding="utf-8", newline="") as f:
+        rows = [r for r in csv.DictReader(f, delimiter="\t") if int(r["pair_ID"]) % 5 == 0]
+    pairs = [(r["sentence_A"], r["sentence_B"]) for r in rows]
+    return pairs, [r["entailment_judgment"] for r in rows]
+
+
+def best_time(function, repeats):
+    """Best wall time of ``repeats`` calls (the least disturbed by other load)."""
+    times = []
+    result = None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = function()
+        times.append(time.perf_counter() - start)
+    return min(times), result
+
+
+def gemm_rate(hidden, intermediate, rows, seconds=2.0):
+    """Sustained fp32 FLOP/s of one encoder layer's linear layers at ``rows`` tokens."""
+    x = torch.randn(rows, hidden)
+    h = torch.randn(rows, intermediate)
+    square = [torch.randn(hidden, hidden) for _ in range(4)]
+    up, down = torch.randn(intermediate, hidden), torch.randn(hidden, intermediate)
+    flops = 2 * rows * (4 * hidden * hidden + 2 * hidden * intermediate)
+
+    def layer():
+        for w in square:
+            torch.nn.functional.linear(x, w)
+        torch.nn.functional.linear(x, up)
+        torch.nn.functional.linear(h, down)
+
+    with torch.inference_mode():
+        for _ in range(3):
+            layer()
+        best = float("inf")
+        deadline = time.perf_counter() + seconds
+        while time.perf_counter() < deadline:
+            start = time.perf_counter()
+            for _ in range(5):
+                layer()
+            best = min(best, (time.perf_counter() - start) / 5)
+    return flops / best
+
+
+def linear_flops_per_token(config):
+    hidden, intermediate = config.hidden_size, config.intermediate_size
+    return config.num_hidden_layers * 2 * (4 * hidden * hidden + 2 * hidden * intermediate)
+
+
+def mean_tokens(tokenizer, premises, hypotheses):
+    encoded = tokenizer(premises, hypotheses, truncation="only_first")
+    return float(np.mean([len(ids) for ids in encoded["input_ids"]]))
