@@ -13,6 +13,18 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import pytest  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+# Property tests: 100 examples each in CI; `--hypothesis-profile=thorough` for 1,000.
+_PROFILE = {"deadline": None, "suppress_health_check": [HealthCheck.function_scoped_fixture]}
+settings.register_profile("default", max_examples=100, **_PROFILE)
+settings.register_profile("thorough", max_examples=1000, **_PROFILE)
+settings.load_profile("default")
+
+try:  # sklearn_nli.dask needs the dask extra; without it, skip its doctests.
+    import dask.dataframe  # noqa: F401
+except ImportError:
+    collect_ignore = ["sklearn_nli/dask.py"]
 
 ENTAILMENT_FIRST = ("entailment", "neutral", "contradiction")  # MiniLM-L6-mnli
 CONTRADICTION_FIRST = ("contradiction", "entailment", "neutral")  # cross-encoder/nli-*

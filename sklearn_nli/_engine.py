@@ -150,6 +150,14 @@ class NLIEngine:
             self.tokenizer = AutoTokenizer.from_pretrained(model)
         except Exception as exc:
             raise OSError(f"Could not load the tokenizer of model {model!r}: {exc}") from exc
+        if len(self.tokenizer) <= len(self.tokenizer.all_special_tokens) + 1:
+            # transformers builds an empty tokenizer when the files are missing,
+            # which would silently turn every text into [UNK].
+            raise OSError(
+                f"Could not load the tokenizer of model {model!r}: it has no vocabulary "
+                f"({len(self.tokenizer)} tokens). Is the directory missing tokenizer.json / "
+                "vocab.txt? Save the tokenizer with save_pretrained next to the model."
+            )
         try:
             network = AutoModelForSequenceClassification.from_pretrained(model)
         except Exception as exc:
@@ -300,12 +308,21 @@ class NLIEngine:
                 return_attention_mask=False,
             )
         except Exception as exc:
-            longest = max(hypotheses, key=len)
-            raise ValueError(
-                f"Could not tokenize the pairs with max_length={max_length}: {exc}. "
-                "Only the text (premise) is truncated, never the hypothesis: a hypothesis "
-                f"that alone fills max_length cannot be scored (longest: {longest[:80]!r})."
-            ) from exc
+            raise self._tokenization_error(hypotheses, max_length, exc) from exc
+
+    def _tokenization_error(self, hypotheses, max_length, exc):
+        """Say which hypothesis leaves no room for the text, if that is the cause."""
+        special = self.tokenizer.num_special_tokens_to_add(pair=True)
+        for hypothesis in dict.fromkeys(hypotheses):
+            n_tokens = len(self.tokenizer.tokenize(hypothesis))
+            if n_tokens + special >= max_length:
+                return ValueError(
+                    f"The hypothesis {hypothesis[:100]!r} takes {n_tokens} tokens, which with "
+                    f"{special} special tokens leaves no room for the text within "
+                    f"max_length={max_length}. Only the text is truncated, never the "
+                    "hypothesis: shorten the hypothesis (template or label) or raise max_length."
+                )
+        return ValueError(f"Could not tokenize the pairs (max_length={max_length}): {exc}")
 
     def _pad(self, encoded, rows, lengths):
         width = int(lengths[rows].max())

@@ -183,6 +183,8 @@ def check_text_elements(values, name, index=None, column=None):
     """
     for position, value in enumerate(values):
         if isinstance(value, str):
+            if not value.isascii():
+                _check_encodable(value, name, _where(name, position, index, column))
             continue
         where = _where(name, position, index, column)
         if _is_missing(value):
@@ -192,6 +194,16 @@ def check_text_elements(values, name, index=None, column=None):
         raise TypeError(
             f"{name} must hold strings, got {type(value).__name__} {value!r} at {where}."
         )
+
+
+def _check_encodable(text, name, where):
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(
+            f"{name} holds a text at {where} that is not valid Unicode: {exc.reason} "
+            f"(character {exc.start}, {text[exc.start]!r}); such texts cannot be tokenized."
+        ) from None
 
 
 def _where(name, position, index, column):
@@ -263,6 +275,8 @@ def cells_as_text(values, name, index=None, columns=None):
     for (row, col), value in np.ndenumerate(values):
         column = columns[col] if columns is not None else col
         if isinstance(value, str):
+            if not value.isascii():
+                _check_encodable(value, name, f"row {row}, column {column!r}")
             out[row, col] = value
         elif _is_missing(value):
             raise ValueError(
