@@ -21,28 +21,23 @@ _DEVICE_PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 # parameters
 
 
+def _check_integer(value, name, minimum, allow_none=False):
+    expected = f"{'None or ' if allow_none else ''}an integer >= {minimum}"
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be {expected}, got {value!r} of type {type(value).__name__}.")
+    if value < minimum:
+        raise ValueError(f"{name} must be {expected}, got {value}.")
+    return int(value)
+
+
 def check_batch_size(batch_size):
-    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral):
-        raise TypeError(
-            f"batch_size must be an integer >= 1, got {batch_size!r} "
-            f"of type {type(batch_size).__name__}."
-        )
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be an integer >= 1, got {batch_size}.")
-    return int(batch_size)
+    return _check_integer(batch_size, "batch_size", 1)
 
 
 def check_max_length(max_length):
-    if max_length is None:
-        return None
-    if isinstance(max_length, bool) or not isinstance(max_length, numbers.Integral):
-        raise TypeError(
-            f"max_length must be None or an integer >= 2, got {max_length!r} "
-            f"of type {type(max_length).__name__}."
-        )
-    if max_length < 2:
-        raise ValueError(f"max_length must be None or an integer >= 2, got {max_length}.")
-    return int(max_length)
+    return _check_integer(max_length, "max_length", 2, allow_none=True)
 
 
 def check_device(device):
