@@ -45,19 +45,30 @@ def best_time(function, repeats):
     return min(times), result
 
 
-def gemm_rate(hidden, intermediate, rows, seconds=2.0):
-    """Sustained fp32 FLOP/s of one encoder layer's linear layers at ``rows`` tokens."""
-    x = torch.randn(rows, hidden)
-    h = torch.randn(rows, intermediate)
-    square = [torch.randn(hidden, hidden) for _ in range(4)]
-    up, down = torch.randn(intermediate, hidden), torch.randn(hidden, intermediate)
+def gemm_rate(hidden, intermediate, rows, seconds=2.0, dtype="fp32"):
+    """Sustained FLOP/s of one encoder layer's linear layers at ``rows`` tokens.
+
+    The four attention projections (hidden x hidden) and the two feed-forward
+    layers (hidden x intermediate and back), with bias, as the model runs them.
+    ``dtype="int8"`` times torch's dynamically quantized Linear (per-channel
+    weights) at the same shapes instead: the ceiling of any int8 mode.
+    """
+    linears = [torch.nn.Linear(hidden, hidden) for _ in range(4)]
+    linears += [torch.nn.Linear(hidden, intermediate), torch.nn.Linear(intermediate, hidden)]
+    if dtype == "int8":
+        from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+
+        wrapped = quantize_dynamic(
+            torch.nn.Sequential(*linears), {torch.nn.Linear: per_channel_dynamic_qconfig}
+        )
+        linears = list(wrapped)
+    x, h = torch.randn(rows, hidden), torch.randn(rows, intermediate)
+    inputs = [x, x, x, x, x, h]
     flops = 2 * rows * (4 * hidden * hidden + 2 * hidden * intermediate)
 
     def layer():
-        for w in square:
-            torch.nn.functional.linear(x, w)
-        torch.nn.functional.linear(x, up)
-        torch.nn.functional.linear(h, down)
+        for linear, value in zip(linears, inputs):
+            linear(value)
 
     with torch.inference_mode():
         for _ in range(3):

@@ -6,6 +6,7 @@ import numpy as np
 
 from ._engine import get_engine
 from ._validation import (
+    check_backend,
     check_batch_size,
     check_bool,
     check_device,
@@ -16,8 +17,9 @@ from ._validation import (
 
 
 class _NLIEngineMixin:
-    """Turns the ``model``, ``device``, ``batch_size``, ``max_length`` and
-    ``show_progress_bar`` parameters into logits through the shared engine.
+    """Turns the ``model``, ``device``, ``precision``, ``backend``, ``batch_size``,
+    ``max_length``, ``cache`` and ``show_progress_bar`` parameters into logits
+    through the shared engine.
 
     The engine is looked up in the process-wide cache on every call and never
     stored on the estimator, so clones, pickles and ``__dict__`` stay free of
@@ -28,6 +30,7 @@ class _NLIEngineMixin:
         check_model(self.model)
         check_device(self.device)
         check_precision(self.precision)
+        check_backend(self.backend)
         check_batch_size(self.batch_size)
         check_max_length(self.max_length)
         check_bool(self.cache, "cache")
@@ -35,7 +38,7 @@ class _NLIEngineMixin:
 
     def _engine(self):
         self._check_engine_params()
-        return get_engine(self.model, self.device, self.precision)
+        return get_engine(self.model, self.device, self.precision, self.backend)
 
     def _run_options(self):
         return {

@@ -2,7 +2,7 @@
 
 Keys are 128-bit BLAKE2b digests of the pair and of everything else that
 changes the logits but is not already fixed by the engine that owns the cache
-(the token limit); the engine itself is keyed by model, device and precision.
+(the token limit); the engine itself is keyed by model, device, precision and backend.
 Digests keep the cache small (no text is held) and make a wrong hit as likely
 as a 128-bit collision.
 """

@@ -12,16 +12,19 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import warnings
 
 import numpy as np
 import torch
 
 from ._cache import DEFAULT_CAPACITY, ResultCache, pair_key
+from ._onnx import ONNX_EXTRA_HINT, OnnxRunner, export_onnx, onnxruntime_available
 
 __all__ = [
     "NLIEngine",
     "clear_engine_cache",
     "get_engine",
+    "resolve_backend",
     "resolve_device",
     "set_result_cache_size",
 ]
@@ -98,9 +101,37 @@ def _model_key(model):
     return model
 
 
-def get_engine(model, device, precision="fp32"):
+def resolve_backend(backend, device, precision):
+    """The backend an engine for ``device`` and ``precision`` runs on.
+
+    ``"auto"`` stays ``"auto"`` where ONNX Runtime applies (fp32 on the CPU, with
+    the ``onnx`` extra installed; the engine falls back to torch, with a warning,
+    if the export fails) and becomes ``"torch"`` everywhere else.
+    """
+    if backend == "torch":
+        return "torch"
+    applies = device == "cpu" and precision == "fp32"
+    if backend == "onnxruntime":
+        if not applies:
+            raise ValueError(
+                "backend='onnxruntime' runs fp32 on the CPU only, got "
+                f"device={device!r} and precision={precision!r}; use backend='auto' or "
+                "'torch' for other devices and precisions."
+            )
+        if not onnxruntime_available():
+            raise ImportError(
+                f"backend='onnxruntime' needs onnxruntime and onnx: {ONNX_EXTRA_HINT}."
+            )
+        return "onnxruntime"
+    if backend == "auto":
+        return "auto" if applies and onnxruntime_available() else "torch"
+    raise ValueError(f"backend must be 'auto', 'torch' or 'onnxruntime', got {backend!r}.")
+
+
+def get_engine(model, device, precision="fp32", backend="auto"):
     """Return the process-wide engine for ``model`` on ``device``, loading it once."""
-    key = (_model_key(model), resolve_device(device), precision)
+    device = resolve_device(device)
+    key = (_model_key(model), device, precision, resolve_backend(backend, device, precision))
     engine = _ENGINES.get(key)
     if engine is None:
         with _ENGINES_LOCK:
@@ -137,9 +168,12 @@ class NLIEngine:
         A resolved torch device string.
     precision : {"fp32", "bf16", "fp16", "int8"}
         Numeric mode of the forward passes.
+    backend : {"torch", "onnxruntime", "auto"}
+        What runs the forward passes, as resolved by :func:`resolve_backend`.
+        ``self.backend`` says which one does.
     """
 
-    def __init__(self, model, device, precision="fp32"):
+    def __init__(self, model, device, precision="fp32", backend="torch"):
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         self.model_name = model
@@ -168,7 +202,6 @@ class NLIEngine:
                 f"Model {model!r} has {config.num_labels} output label(s); an NLI model "
                 "needs at least 2 (entailment and the others)."
             )
-        self.network = _prepare_network(network.eval(), device, precision)
         self.labels = [str(config.id2label[i]) for i in range(config.num_labels)]
         self.default_max_length = _default_max_length(self.tokenizer, config)
         self.result_cache = ResultCache(len(self.labels), _RESULT_CACHE_SIZE)
@@ -179,6 +212,14 @@ class NLIEngine:
             "input_ids": self.tokenizer.pad_token_id or 0,
             "token_type_ids": self.tokenizer.pad_token_type_id,
         }
+        network = network.eval()
+        runner = None
+        if backend in ("onnxruntime", "auto"):
+            runner = self._onnx_runner(network, strict=backend == "onnxruntime")
+        self.backend = "torch" if runner is None else "onnxruntime"
+        self._runner = runner or _TorchRunner(
+            _prepare_network(network, device, precision), device, precision
+        )
 
     # ---------------------------------------------------------------- public
 
@@ -287,16 +328,38 @@ class NLIEngine:
         return np.concatenate([first, second]), size
 
     def _forward(self, encoded, batch, lengths):
-        inputs = self._pad(encoded, batch, lengths)
-        with torch.inference_mode(), self._autocast():
-            logits = self.network(**inputs).logits
-        return logits.float().cpu().numpy()
+        return self._runner(self._pad(encoded, batch, lengths))
 
-    def _autocast(self):
-        if self.precision in ("bf16", "fp16"):
-            dtype = torch.bfloat16 if self.precision == "bf16" else torch.float16
-            return torch.autocast(self.device.split(":")[0], dtype=dtype)
-        return contextlib.nullcontext()
+    def _onnx_runner(self, network, strict):
+        """Export ``network`` to ONNX Runtime and check it against torch on a probe.
+
+        Returns None (after a warning) when that fails and ``strict`` is false.
+        """
+        probe = self._tokenize(
+            ["a short text", "a somewhat longer text, with a comma in it", "one"],
+            ["a hypothesis", "another one", "and a third, longer hypothesis here"],
+            self.default_max_length,
+        )
+        lengths = np.fromiter(map(len, probe["input_ids"]), dtype=np.intp)
+        export_rows, check_rows = np.array([0, 1]), np.array([2, 1, 0])
+        check = self._pad(probe, check_rows, lengths)
+        try:
+            expected = _TorchRunner(network, "cpu", "fp32")(check)
+            graph = export_onnx(network, _as_tensors(self._pad(probe, export_rows, lengths)))
+            runner = OnnxRunner(graph, torch.get_num_threads())
+            got = runner(check)
+            if not np.allclose(got, expected, rtol=1e-4, atol=1e-4):
+                raise RuntimeError(
+                    "the exported model's logits differ from torch's by up to "
+                    f"{np.abs(got - expected).max():.2g}"
+                )
+        except Exception as exc:
+            message = f"Could not run model {self.model_name!r} with ONNX Runtime: {exc}"
+            if strict:
+                raise RuntimeError(f"{message}. Use backend='torch'.") from exc
+            warnings.warn(f"{message}. Running it with torch instead.", stacklevel=4)
+            return None
+        return runner
 
     def _tokenize(self, premises, hypotheses, max_length):
         try:
@@ -329,13 +392,38 @@ class NLIEngine:
         mask = np.arange(width)[None, :] < lengths[rows][:, None]
         if self.tokenizer.padding_side == "left":
             mask = mask[:, ::-1]
-        batch = {"attention_mask": torch.from_numpy(mask.astype(np.int64))}
+        batch = {"attention_mask": mask.astype(np.int64)}
         for name in self._input_names:
             values = encoded[name]
             array = np.full((len(rows), width), self._pad_values.get(name, 0), dtype=np.int64)
             array[mask] = np.concatenate([values[i] for i in rows])
-            batch[name] = torch.from_numpy(array)
-        return {name: tensor.to(self.device) for name, tensor in batch.items()}
+            batch[name] = array
+        return batch
+
+
+class _TorchRunner:
+    """Runs a torch model on ``device``: int64 arrays by input name in, float32 logits out."""
+
+    def __init__(self, network, device, precision):
+        self.network = network
+        self.device = device
+        self.precision = precision
+
+    def __call__(self, inputs):
+        tensors = {name: tensor.to(self.device) for name, tensor in _as_tensors(inputs).items()}
+        with torch.inference_mode(), self._autocast():
+            logits = self.network(**tensors).logits
+        return logits.float().cpu().numpy()
+
+    def _autocast(self):
+        if self.precision in ("bf16", "fp16"):
+            dtype = torch.bfloat16 if self.precision == "bf16" else torch.float16
+            return torch.autocast(self.device.split(":")[0], dtype=dtype)
+        return contextlib.nullcontext()
+
+
+def _as_tensors(arrays):
+    return {name: torch.from_numpy(array) for name, array in arrays.items()}
 
 
 class _PairList:

@@ -60,6 +60,17 @@ def check_precision(precision):
     return precision
 
 
+BACKENDS = ("auto", "torch", "onnxruntime")
+
+
+def check_backend(backend):
+    if backend not in BACKENDS:
+        raise ValueError(
+            f"backend must be one of {', '.join(map(repr, BACKENDS))}, got {backend!r}."
+        )
+    return backend
+
+
 def check_model(model):
     if not isinstance(model, str) or not model.strip():
         raise TypeError(

@@ -403,6 +403,12 @@ def test_unavailable_cuda_device(tiny_model):
         clf.fit(TEXTS).predict_proba(TEXTS)
 
 
+def test_unknown_backend(tiny_model):
+    for estimator, X, y in _both(tiny_model):
+        with pytest.raises(ValueError, match=r"backend must be one of 'auto', .*got 'onnx'"):
+            estimator.set_params(backend="onnx").fit(X, y)
+
+
 def test_show_progress_bar_not_a_bool(tiny_model):
     for estimator, X, y in _both(tiny_model):
         with pytest.raises(TypeError, match="show_progress_bar must be True or False"):
