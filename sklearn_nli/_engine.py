@@ -228,11 +228,7 @@ class NLIEngine:
         if len(premises) != len(hypotheses):
             raise ValueError(f"Got {len(premises)} premises but {len(hypotheses)} hypotheses.")
         pairs = list(zip(premises, hypotheses))
-        first, inverse = unique_inverse(pairs)
-        if len(first) == len(pairs):  # no duplicates: keep the order, skip the copies
-            return self._score(_PairList(pairs), **options)
-        result = self._score(_PairList([pairs[i] for i in first]), **options)
-        return result[inverse]
+        return self._score_each_once(pairs, _PairList, **options)[:, 0]
 
     def cross_logits(self, texts, hypotheses, *, columns=None, **options):
         """Logits of every text paired with every hypothesis.
@@ -241,22 +237,35 @@ class NLIEngine:
         with the logit columns ``columns`` (all by default). Duplicate texts are
         run once.
         """
-        first, inverse = unique_inverse(texts)
-        shape = (len(first), len(hypotheses), -1)
-        if len(first) == len(texts):  # no duplicates: keep the order, skip the copies
-            return self._score(
-                _PairGrid(texts, list(hypotheses)), columns=columns, **options
-            ).reshape(shape)
-        table = _PairGrid([texts[i] for i in first], list(hypotheses))
-        return self._score(table, columns=columns, **options).reshape(shape)[inverse]
+        hypotheses = list(hypotheses)
+        return self._score_each_once(
+            texts,
+            lambda distinct: _PairGrid(distinct, hypotheses),
+            pairs_per_item=len(hypotheses),
+            columns=columns,
+            **options,
+        )
 
     # ------------------------------------------------------------- internals
+
+    def _score_each_once(self, items, make_table, pairs_per_item=1, **options):
+        """Score ``make_table(distinct items)``, each distinct item once, in ``items`` order.
+
+        The table holds ``pairs_per_item`` consecutive pairs per item; the result
+        has shape ``(len(items), pairs_per_item, n_columns)``.
+        """
+        first, inverse = unique_inverse(items)
+        if len(first) == len(items):  # no duplicates: keep the order, skip the copies
+            return self._score(make_table(items), **options).reshape(len(items), pairs_per_item, -1)
+        distinct = [items[i] for i in first]
+        scores = self._score(make_table(distinct), **options)
+        return scores.reshape(len(distinct), pairs_per_item, -1)[inverse]
 
     def _score(
         self,
         table,
         *,
-        batch_size=32,
+        batch_size=16,
         max_length=None,
         progress=False,
         cache=True,

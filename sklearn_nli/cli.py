@@ -139,8 +139,8 @@ def _add_common_arguments(parser):
         "--batch-size",
         metavar="N",
         type=_positive_int,
-        default=32,
-        help="pairs per forward pass (default: 32)",
+        default=16,
+        help="pairs per forward pass (default: 16; raise it on a GPU)",
     )
     engine.add_argument(
         "--max-length",
@@ -156,6 +156,13 @@ def _add_common_arguments(parser):
         default=None,
         help="numeric mode of the model: 'fp32' (the default, the reference numbers) or a "
         "fast mode such as 'bf16', 'fp16' (GPU) or 'int8' (CPU); see the performance docs",
+    )
+    engine.add_argument(
+        "--backend",
+        metavar="B",
+        default=None,
+        help="what runs the model: 'auto' (the default: ONNX Runtime for fp32 on the CPU "
+        "when the onnx extra is installed, else torch), 'torch' or 'onnxruntime'",
     )
     progress = engine.add_mutually_exclusive_group()
     progress.add_argument(
@@ -506,8 +513,9 @@ def _engine_params(args):
         "device": args.device,
         "show_progress_bar": _show_progress(args),
     }
-    if args.precision is not None:
-        params["precision"] = args.precision
+    for name in ("precision", "backend"):
+        if getattr(args, name) is not None:
+            params[name] = getattr(args, name)
     return params
 
 

@@ -269,6 +269,17 @@ def test_precision_is_passed_on(tmp_path, tiny_model, capsys):
     assert "precision" in _error([*argv, "--precision", "fp64"], capsys)
 
 
+def test_backend_is_passed_on(tmp_path, tiny_model, capsys):
+    source = _write(NEWS, tmp_path / "news.csv")
+    argv = ["classify", source, "--labels", "a,b", "--model", tiny_model, "--text-column", "title"]
+    argv += ["--device", "cpu"]
+    default = pd.read_csv(io.StringIO(_run_ok(argv, capsys)))
+    torch_run = pd.read_csv(io.StringIO(_run_ok([*argv, "--backend", "torch"], capsys)))
+    columns = ["proba_a", "proba_b"]
+    np.testing.assert_allclose(torch_run[columns], default[columns], atol=1e-5)
+    assert "backend must be one of" in _error([*argv, "--backend", "onnx"], capsys)
+
+
 # --------------------------------------------------------------------------
 # pairs
 
