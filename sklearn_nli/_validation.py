@@ -33,7 +33,7 @@ def _check_integer(value, name, minimum, allow_none=False):
 
 
 def check_batch_size(batch_size):
-    return _check_integer(batch_size, "batch_size", 1)
+    return _check_integer(batch_size, "batch_size", 1, allow_none=True)
 
 
 def check_max_length(max_length):

@@ -139,8 +139,8 @@ def _add_common_arguments(parser):
         "--batch-size",
         metavar="N",
         type=_positive_int,
-        default=16,
-        help="pairs per forward pass (default: 16; raise it on a GPU)",
+        default=None,
+        help="pairs per forward pass (default: 8 on the CPU, 64 on a GPU)",
     )
     engine.add_argument(
         "--max-length",

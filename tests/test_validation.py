@@ -376,7 +376,7 @@ def _both(model):
 def test_bad_batch_size(tiny_model, batch_size, error, message):
     for estimator, X, y in _both(tiny_model):
         estimator.set_params(batch_size=batch_size)  # no error before fit
-        with pytest.raises(error, match=rf"batch_size must be an integer >= 1, {message}"):
+        with pytest.raises(error, match=rf"batch_size must be None or an integer >= 1, {message}"):
             estimator.fit(X, y)
 
 
@@ -574,6 +574,7 @@ def test_pair_y_two_dimensional(tiny_model):
 def test_check_batch_size_accepts(value):
     assert check_batch_size(value) == int(value)
     assert type(check_batch_size(value)) is int
+    assert check_batch_size(None) is None
 
 
 @pytest.mark.parametrize(
@@ -581,7 +582,7 @@ def test_check_batch_size_accepts(value):
     [(0, ValueError), (-1, ValueError), (1.5, TypeError), (2.0, TypeError), (True, TypeError)],
 )
 def test_check_batch_size_rejects(value, error):
-    with pytest.raises(error, match="batch_size must be an integer >= 1"):
+    with pytest.raises(error, match="batch_size must be None or an integer >= 1"):
         check_batch_size(value)
 
 
