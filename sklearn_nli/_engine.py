@@ -19,6 +19,7 @@ import torch
 
 from ._cache import DEFAULT_CAPACITY, ResultCache, pair_key
 from ._onnx import ONNX_EXTRA_HINT, OnnxRunner, export_onnx, onnxruntime_available
+from ._validation import check_backend
 
 __all__ = [
     "NLIEngine",
@@ -113,7 +114,7 @@ def resolve_backend(backend, device, precision):
     the ``onnx`` extra installed; the engine falls back to torch, with a warning,
     if the export fails) and becomes ``"torch"`` everywhere else.
     """
-    if backend == "torch":
+    if check_backend(backend) == "torch":
         return "torch"
     applies = device == "cpu" and precision == "fp32"
     if backend == "onnxruntime":
@@ -128,9 +129,7 @@ def resolve_backend(backend, device, precision):
                 f"backend='onnxruntime' needs onnxruntime and onnx: {ONNX_EXTRA_HINT}."
             )
         return "onnxruntime"
-    if backend == "auto":
-        return "auto" if applies and onnxruntime_available() else "torch"
-    raise ValueError(f"backend must be 'auto', 'torch' or 'onnxruntime', got {backend!r}.")
+    return "auto" if applies and onnxruntime_available() else "torch"
 
 
 def get_engine(model, device, precision="fp32", backend="auto"):

@@ -52,23 +52,21 @@ def check_device(device):
 PRECISIONS = ("fp32", "bf16", "fp16", "int8")
 
 
+def _check_choice(value, name, choices):
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}.")
+    return value
+
+
 def check_precision(precision):
-    if precision not in PRECISIONS:
-        raise ValueError(
-            f"precision must be one of {', '.join(map(repr, PRECISIONS))}, got {precision!r}."
-        )
-    return precision
+    return _check_choice(precision, "precision", PRECISIONS)
 
 
 BACKENDS = ("auto", "torch", "onnxruntime")
 
 
 def check_backend(backend):
-    if backend not in BACKENDS:
-        raise ValueError(
-            f"backend must be one of {', '.join(map(repr, BACKENDS))}, got {backend!r}."
-        )
-    return backend
+    return _check_choice(backend, "backend", BACKENDS)
 
 
 def check_model(model):

@@ -114,6 +114,8 @@ def test_resolve_backend():
     assert resolve_backend("auto", "cuda", "fp32") == "torch"
     assert resolve_backend("auto", "cpu", "int8") == "torch"
     assert resolve_backend("onnxruntime", "cpu", "fp32") == "onnxruntime"
+    with pytest.raises(ValueError, match="backend must be one of 'auto', 'torch', 'onnxruntime'"):
+        resolve_backend("onnx", "cpu", "fp32")
 
 
 @pytest.mark.parametrize(
