@@ -8,6 +8,7 @@ loads the model; nothing is written to disk.
 
 from __future__ import annotations
 
+import functools
 import io
 import warnings
 from copy import deepcopy
@@ -18,8 +19,12 @@ import torch
 ONNX_EXTRA_HINT = "pip install 'sklearn-nli[onnx]' (onnxruntime and onnx)"
 
 
+@functools.cache
 def onnxruntime_available():
-    """Whether the optional ``onnxruntime`` and ``onnx`` packages can be imported."""
+    """Whether the optional ``onnxruntime`` and ``onnx`` packages can be imported.
+
+    Cached: every estimator call asks, and a failed import searches the path again.
+    """
     try:
         import onnx  # noqa: F401
         import onnxruntime  # noqa: F401
