@@ -81,8 +81,8 @@ def main():
         return
     model = args.model
     if model is None:
-        sys.path.insert(0, ROOT)
-        from conftest import build_tiny_model
+        sys.path.insert(0, ROOT)  # sklearn_nli from this checkout, installed or not
+        from sklearn_nli._testing import build_tiny_model
 
         model = build_tiny_model(tempfile.mkdtemp(prefix="sklearn-nli-memory-"))
     sizes = [int(s) for s in args.sizes.split(",")]

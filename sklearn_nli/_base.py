@@ -5,15 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ._engine import get_engine
-from ._validation import (
-    check_backend,
-    check_batch_size,
-    check_bool,
-    check_device,
-    check_max_length,
-    check_model,
-    check_precision,
-)
+from ._errors import InvalidValueError
+from ._params import ENGINE_PARAMETERS, check_params
 
 
 class _NLIEngineMixin:
@@ -27,18 +20,13 @@ class _NLIEngineMixin:
     """
 
     def _check_engine_params(self):
-        check_model(self.model)
-        check_device(self.device)
-        check_precision(self.precision)
-        check_backend(self.backend)
-        check_batch_size(self.batch_size)
-        check_max_length(self.max_length)
-        check_bool(self.cache, "cache")
-        check_bool(self.show_progress_bar, "show_progress_bar")
+        check_params(self, ENGINE_PARAMETERS)
 
     def _engine(self):
         self._check_engine_params()
-        return get_engine(self.model, self.device, self.precision, self.backend)
+        return get_engine(
+            self.model, self.device, self.precision, self.backend, self.show_progress_bar
+        )
 
     def _run_options(self):
         return {
@@ -58,20 +46,20 @@ def find_label_column(labels, prefix, override, parameter):
     if override is not None:
         if isinstance(override, int):
             if not -len(labels) <= override < len(labels):
-                raise ValueError(
+                raise InvalidValueError(
                     f"{parameter}={override} is out of range for a model with "
                     f"{len(labels)} labels {labels!r}."
                 )
             return override % len(labels)
         matches = [i for i, label in enumerate(labels) if label.lower() == override.lower()]
         if not matches:
-            raise ValueError(
+            raise InvalidValueError(
                 f"{parameter}={override!r} is not a label of the model; its labels are {labels!r}."
             )
         return matches[0]
     matches = [i for i, label in enumerate(labels) if label.lower().startswith(prefix)]
     if not matches:
-        raise ValueError(
+        raise InvalidValueError(
             f"The model's config names no label starting with {prefix!r} (its labels are "
             f"{labels!r}), so the {prefix}... column cannot be found. Set {parameter} to the "
             "label name or column index that means it, e.g. "

@@ -12,36 +12,33 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-import warnings
 
 import numpy as np
 import torch
 
-from ._cache import DEFAULT_CAPACITY, ResultCache, pair_key
-from ._onnx import ONNX_EXTRA_HINT, OnnxRunner, export_onnx, onnxruntime_available
-from ._validation import check_backend
+from ._backends import build_runner, resolve_backend
+from ._cache import ResultCache, pair_key
+from ._config import get_config
+from ._errors import InvalidValueError, ModelDirectoryNotFoundError, ModelLoadError
 
 __all__ = [
     "NLIEngine",
     "clear_engine_cache",
     "get_engine",
-    "resolve_backend",
     "resolve_device",
-    "set_result_cache_size",
 ]
 
 # Pairs tokenized at a time: bounds memory whatever the number of pairs, and is
 # large enough that sorting by length inside a chunk removes most padding.
 _CHUNK_PAIRS = 4096
 
-# Default pairs per forward pass: ONNX Runtime ran fastest at 8 on a 2-core CPU
-# (torch was flat from 16 to 64); GPUs want larger batches.
+# Default pairs per forward pass (measured: ONNX Runtime ran fastest at 8 on a
+# 2-core CPU); what users read about it is _docstrings.DEFAULT_BATCH_SIZE.
 _CPU_BATCH_SIZE = 8
 _GPU_BATCH_SIZE = 64
 
 _ENGINES: dict = {}
 _ENGINES_LOCK = threading.Lock()
-_RESULT_CACHE_SIZE = DEFAULT_CAPACITY
 _OUT_OF_MEMORY = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)
 
 
@@ -57,14 +54,14 @@ def resolve_device(device):
         return "cpu"
     if device == "mps":
         if not _mps_available():
-            raise ValueError(
+            raise InvalidValueError(
                 "device='mps' was requested but Apple's MPS backend is not available "
                 "in this torch build or on this machine; use device='cpu' or 'auto'."
             )
         return "mps"
     if device.startswith("cuda"):
         if not torch.cuda.is_available():
-            raise ValueError(
+            raise InvalidValueError(
                 f"device={device!r} was requested but CUDA is not available "
                 "(torch.cuda.is_available() is False); use device='cpu' or 'auto'."
             )
@@ -72,12 +69,12 @@ def resolve_device(device):
             index = int(device.split(":", 1)[1])
             count = torch.cuda.device_count()
             if index >= count:
-                raise ValueError(
+                raise InvalidValueError(
                     f"device={device!r} was requested but this machine has {count} CUDA "
                     f"device(s), numbered 0 to {count - 1}."
                 )
         return device
-    raise ValueError(f"device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps', got {device!r}.")
+    raise AssertionError(f"unchecked device {device!r}")  # the parameter table checks it
 
 
 def _mps_available():
@@ -99,7 +96,7 @@ def _model_key(model):
     if os.path.isdir(expanded):
         return os.path.realpath(expanded)
     if _looks_like_path(model):
-        raise FileNotFoundError(
+        raise ModelDirectoryNotFoundError(
             f"model={model!r} looks like a local path, but no such directory exists. "
             "Give the directory that holds config.json and the weights, or a Hugging "
             "Face Hub model id such as 'MoritzLaurer/MiniLM-L6-mnli'."
@@ -107,33 +104,12 @@ def _model_key(model):
     return model
 
 
-def resolve_backend(backend, device, precision):
-    """The backend an engine for ``device`` and ``precision`` runs on.
+def get_engine(model, device, precision="fp32", backend="auto", progress=False):
+    """Return the process-wide engine for ``model`` on ``device``, loading it once.
 
-    ``"auto"`` stays ``"auto"`` where ONNX Runtime applies (fp32 on the CPU, with
-    the ``onnx`` extra installed; the engine falls back to torch, with a warning,
-    if the export fails) and becomes ``"torch"`` everywhere else.
+    Loading is quiet (no "Loading weights" bar from transformers) unless
+    ``progress`` asks for bars.
     """
-    if check_backend(backend) == "torch":
-        return "torch"
-    applies = device == "cpu" and precision == "fp32"
-    if backend == "onnxruntime":
-        if not applies:
-            raise ValueError(
-                "backend='onnxruntime' runs fp32 on the CPU only, got "
-                f"device={device!r} and precision={precision!r}; use backend='auto' or "
-                "'torch' for other devices and precisions."
-            )
-        if not onnxruntime_available():
-            raise ImportError(
-                f"backend='onnxruntime' needs onnxruntime and onnx: {ONNX_EXTRA_HINT}."
-            )
-        return "onnxruntime"
-    return "auto" if applies and onnxruntime_available() else "torch"
-
-
-def get_engine(model, device, precision="fp32", backend="auto"):
-    """Return the process-wide engine for ``model`` on ``device``, loading it once."""
     device = resolve_device(device)
     key = (_model_key(model), device, precision, resolve_backend(backend, device, precision))
     engine = _ENGINES.get(key)
@@ -141,24 +117,31 @@ def get_engine(model, device, precision="fp32", backend="auto"):
         with _ENGINES_LOCK:
             engine = _ENGINES.get(key)
             if engine is None:
-                engine = NLIEngine(*key)
+                with _quiet_loading(progress):
+                    engine = NLIEngine(*key)
                 _ENGINES[key] = engine
     return engine
+
+
+@contextlib.contextmanager
+def _quiet_loading(progress):
+    """Hide transformers' own progress bars (weight loading) unless ``progress``."""
+    from transformers.utils import logging as hf_logging
+
+    enabled = hf_logging.is_progress_bar_enabled()
+    if not progress:
+        hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if enabled and not progress:
+            hf_logging.enable_progress_bar()
 
 
 def clear_engine_cache():
     """Forget every loaded model and its cached results (reloaded on next use)."""
     with _ENGINES_LOCK:
         _ENGINES.clear()
-
-
-def set_result_cache_size(n_pairs):
-    """Set how many pairs' logits each loaded model keeps (0 disables; empties the caches)."""
-    global _RESULT_CACHE_SIZE
-    _RESULT_CACHE_SIZE = int(n_pairs)
-    with _ENGINES_LOCK:
-        for engine in _ENGINES.values():
-            engine.result_cache.resize(_RESULT_CACHE_SIZE)
 
 
 class NLIEngine:
@@ -172,9 +155,10 @@ class NLIEngine:
         A resolved torch device string.
     precision : {"fp32", "bf16", "fp16", "int8"}
         Numeric mode of the forward passes.
-    backend : {"torch", "onnxruntime", "auto"}
-        What runs the forward passes, as resolved by :func:`resolve_backend`.
-        ``self.backend`` says which one does.
+    backend : str
+        A registered backend's name, or ``"auto"`` to try the candidates in
+        order, as resolved by :func:`sklearn_nli._backends.resolve_backend`.
+        ``self.backend`` says which one runs.
     """
 
     def __init__(self, model, device, precision="fp32", backend="torch"):
@@ -183,15 +167,14 @@ class NLIEngine:
         self.model_name = model
         self.device = device
         self.precision = precision
-        _check_precision_for_device(precision, device)
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(model)
         except Exception as exc:
-            raise OSError(f"Could not load the tokenizer of model {model!r}: {exc}") from exc
+            raise ModelLoadError(f"Could not load the tokenizer of model {model!r}: {exc}") from exc
         if len(self.tokenizer) <= len(self.tokenizer.all_special_tokens) + 1:
             # transformers builds an empty tokenizer when the files are missing,
             # which would silently turn every text into [UNK].
-            raise OSError(
+            raise ModelLoadError(
                 f"Could not load the tokenizer of model {model!r}: it has no vocabulary "
                 f"({len(self.tokenizer)} tokens). Is the directory missing tokenizer.json / "
                 "vocab.txt? Save the tokenizer with save_pretrained next to the model."
@@ -199,16 +182,16 @@ class NLIEngine:
         try:
             network = AutoModelForSequenceClassification.from_pretrained(model)
         except Exception as exc:
-            raise OSError(f"Could not load model {model!r}: {exc}") from exc
+            raise ModelLoadError(f"Could not load model {model!r}: {exc}") from exc
         config = network.config
         if config.num_labels < 2:
-            raise ValueError(
+            raise InvalidValueError(
                 f"Model {model!r} has {config.num_labels} output label(s); an NLI model "
                 "needs at least 2 (entailment and the others)."
             )
         self.labels = [str(config.id2label[i]) for i in range(config.num_labels)]
         self.default_max_length = _default_max_length(self.tokenizer, config)
-        self.result_cache = ResultCache(len(self.labels), _RESULT_CACHE_SIZE)
+        self.result_cache = ResultCache(len(self.labels), get_config()["result_cache_size"])
         self._input_names = [
             name for name in self.tokenizer.model_input_names if name != "attention_mask"
         ]
@@ -216,13 +199,8 @@ class NLIEngine:
             "input_ids": self.tokenizer.pad_token_id or 0,
             "token_type_ids": self.tokenizer.pad_token_type_id,
         }
-        network = network.eval()
-        runner = None
-        if backend in ("onnxruntime", "auto"):
-            runner = self._onnx_runner(network, strict=backend == "onnxruntime")
-        self.backend = "torch" if runner is None else "onnxruntime"
-        self._runner = runner or _TorchRunner(
-            _prepare_network(network, device, precision), device, precision
+        self._runner, self.backend = build_runner(
+            backend, network.eval(), device, precision, self._probe(), model
         )
 
     # ---------------------------------------------------------------- public
@@ -230,7 +208,9 @@ class NLIEngine:
     def logits(self, premises, hypotheses, **options):
         """Logits of the pairs ``(premises[i], hypotheses[i])``: shape ``(n, n_labels)``."""
         if len(premises) != len(hypotheses):
-            raise ValueError(f"Got {len(premises)} premises but {len(hypotheses)} hypotheses.")
+            raise InvalidValueError(
+                f"Got {len(premises)} premises but {len(hypotheses)} hypotheses."
+            )
         pairs = list(zip(premises, hypotheses))
         return self._score_each_once(pairs, _PairList, **options)[:, 0]
 
@@ -280,7 +260,7 @@ class NLIEngine:
         batch_size = batch_size or (_CPU_BATCH_SIZE if self.device == "cpu" else _GPU_BATCH_SIZE)
         columns = list(range(len(self.labels))) if columns is None else list(columns)
         out = np.empty((len(table), len(columns)), dtype=np.float32)
-        use_cache = cache and self.result_cache.capacity > 0
+        use_cache = cache and self._sync_cache_size() > 0
         bar = _progress_bar(len(table)) if progress else None
         try:
             for start in range(0, len(table), _CHUNK_PAIRS):
@@ -344,36 +324,25 @@ class NLIEngine:
     def _forward(self, encoded, batch, lengths):
         return self._runner(self._pad(encoded, batch, lengths))
 
-    def _onnx_runner(self, network, strict):
-        """Export ``network`` to ONNX Runtime and check it against torch on a probe.
+    def _sync_cache_size(self):
+        """Give the result cache the size in force (``set_config``); return it."""
+        size = get_config()["result_cache_size"]
+        if size != self.result_cache.capacity:
+            self.result_cache.resize(size)
+        return size
 
-        Returns None (after a warning) when that fails and ``strict`` is false.
-        """
-        probe = self._tokenize(
+    def _probe(self):
+        """Two small padded batches a backend may export with and check its logits on."""
+        encoded = self._tokenize(
             ["a short text", "a somewhat longer text, with a comma in it", "one"],
             ["a hypothesis", "another one", "and a third, longer hypothesis here"],
             self.default_max_length,
         )
-        lengths = np.fromiter(map(len, probe["input_ids"]), dtype=np.intp)
-        export_rows, check_rows = np.array([0, 1]), np.array([2, 1, 0])
-        check = self._pad(probe, check_rows, lengths)
-        try:
-            expected = _TorchRunner(network, "cpu", "fp32")(check)
-            graph = export_onnx(network, _as_tensors(self._pad(probe, export_rows, lengths)))
-            runner = OnnxRunner(graph, torch.get_num_threads())
-            got = runner(check)
-            if not np.allclose(got, expected, rtol=1e-4, atol=1e-4):
-                raise RuntimeError(
-                    "the exported model's logits differ from torch's by up to "
-                    f"{np.abs(got - expected).max():.2g}"
-                )
-        except Exception as exc:
-            message = f"Could not run model {self.model_name!r} with ONNX Runtime: {exc}"
-            if strict:
-                raise RuntimeError(f"{message}. Use backend='torch'.") from exc
-            warnings.warn(f"{message}. Running it with torch instead.", stacklevel=4)
-            return None
-        return runner
+        lengths = np.fromiter(map(len, encoded["input_ids"]), dtype=np.intp)
+        return {
+            "export": self._pad(encoded, np.array([0, 1]), lengths),
+            "check": self._pad(encoded, np.array([2, 1, 0]), lengths),
+        }
 
     def _tokenize(self, premises, hypotheses, max_length):
         try:
@@ -393,13 +362,13 @@ class NLIEngine:
         for hypothesis in dict.fromkeys(hypotheses):
             n_tokens = len(self.tokenizer.tokenize(hypothesis))
             if n_tokens + special >= max_length:
-                return ValueError(
+                return InvalidValueError(
                     f"The hypothesis {hypothesis[:100]!r} takes {n_tokens} tokens, which with "
                     f"{special} special tokens leaves no room for the text within "
                     f"max_length={max_length}. Only the text is truncated, never the "
                     "hypothesis: shorten the hypothesis (template or label) or raise max_length."
                 )
-        return ValueError(f"Could not tokenize the pairs (max_length={max_length}): {exc}")
+        return InvalidValueError(f"Could not tokenize the pairs (max_length={max_length}): {exc}")
 
     def _pad(self, encoded, rows, lengths):
         width = int(lengths[rows].max())
@@ -413,31 +382,6 @@ class NLIEngine:
             array[mask] = np.concatenate([values[i] for i in rows])
             batch[name] = array
         return batch
-
-
-class _TorchRunner:
-    """Runs a torch model on ``device``: int64 arrays by input name in, float32 logits out."""
-
-    def __init__(self, network, device, precision):
-        self.network = network
-        self.device = device
-        self.precision = precision
-
-    def __call__(self, inputs):
-        tensors = {name: tensor.to(self.device) for name, tensor in _as_tensors(inputs).items()}
-        with torch.inference_mode(), self._autocast():
-            logits = self.network(**tensors).logits
-        return logits.float().cpu().numpy()
-
-    def _autocast(self):
-        if self.precision in ("bf16", "fp16"):
-            dtype = torch.bfloat16 if self.precision == "bf16" else torch.float16
-            return torch.autocast(self.device.split(":")[0], dtype=dtype)
-        return contextlib.nullcontext()
-
-
-def _as_tensors(arrays):
-    return {name: torch.from_numpy(array) for name, array in arrays.items()}
 
 
 class _PairList:
@@ -492,31 +436,6 @@ def unique_inverse(items):
     )
     _, first = np.unique(inverse, return_index=True)
     return first, inverse
-
-
-def _check_precision_for_device(precision, device):
-    kind = device.split(":")[0]
-    if precision == "fp16" and kind == "cpu":
-        raise ValueError("precision='fp16' is for GPUs; on the CPU use precision='bf16' or 'int8'.")
-    if precision == "int8" and kind != "cpu":
-        raise ValueError(
-            f"precision='int8' runs on the CPU only; on {device!r} use 'fp16' or 'bf16'."
-        )
-
-
-def _prepare_network(network, device, precision):
-    if precision == "int8":
-        return quantize_int8(network)
-    return network.to(device)
-
-
-def quantize_int8(network):
-    """Dynamic int8 quantization of the Linear layers, per output channel."""
-    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
-
-    return quantize_dynamic(
-        network, {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8
-    )
 
 
 def _default_max_length(tokenizer, config):

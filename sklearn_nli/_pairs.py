@@ -9,9 +9,13 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_consistent_length, check_is_fitted
 
 from ._base import _NLIEngineMixin, feature_names, softmax
-from ._validation import as_pairs
+from ._docstrings import fill_doc
+from ._errors import InvalidValueError
+from ._inputs import as_pairs
+from ._params import check_params
 
 
+@fill_doc
 class NLIPairScorer(ClassifierMixin, TransformerMixin, _NLIEngineMixin, BaseEstimator):
     """Score premise / hypothesis pairs with a natural language inference model.
 
@@ -20,10 +24,7 @@ class NLIPairScorer(ClassifierMixin, TransformerMixin, _NLIEngineMixin, BaseEsti
 
     Parameters
     ----------
-    model : str, default="MoritzLaurer/MiniLM-L6-mnli"
-        Hugging Face Hub id or path of a local directory holding an NLI
-        sequence-classification model and its tokenizer. The model is loaded on
-        first use and shared by every estimator of the process.
+    %(model)s
     premise_column, hypothesis_column : str, default=None
         Columns to read from a DataFrame ``X``. By default a DataFrame must
         have exactly two columns: premise, then hypothesis.
@@ -35,33 +36,13 @@ class NLIPairScorer(ClassifierMixin, TransformerMixin, _NLIEngineMixin, BaseEsti
         default the classes of ``y`` are matched to the model's labels by
         name, ignoring case, and a binary ``y`` made of the entailment label and
         one other label gets ``P(other) = 1 - P(entailment)``.
-    max_length : int, default=None
-        Token limit of a pair; the premise is truncated, never the hypothesis.
-        None uses the model's limit.
-    batch_size : int, default=None
-        Pairs per forward pass. None picks 8 on the CPU (where ONNX Runtime
-        ran fastest) and 64 on a GPU.
-    device : {"auto", "cpu", "cuda", "cuda:N", "mps"}, default="auto"
-        Where the model runs; "auto" picks CUDA, then MPS, then the CPU.
-    precision : {"fp32", "bf16", "fp16", "int8"}, default="fp32"
-        Numeric mode of the model. "fp32" gives the reference numbers (those
-        of transformers' pipelines). The others are opt-in fast modes that
-        trade a little agreement for speed: "bf16" (CPU or GPU autocast),
-        "fp16" (GPU only), "int8" (CPU only, dynamic quantization of the
-        linear layers). See the performance page for measured agreement.
-    backend : {"auto", "torch", "onnxruntime"}, default="auto"
-        What runs the model. "onnxruntime" (fp32 on the CPU; needs the
-        ``onnx`` extra) exports the model once, in memory, when it is loaded,
-        and runs it with ONNX Runtime: faster on CPUs, with logits within a few
-        1e-6 of torch's. "auto" uses it where it applies and is installed, and
-        torch everywhere else (GPUs, reduced precisions).
-    cache : bool, default=True
-        Keep the logits of scored pairs in a bounded in-process cache shared
-        by all estimators using the same model, device, precision and backend, so that
-        ``predict`` after ``predict_proba``, ``score``, and grid points that do
-        not change the pairs reuse them. Set False to always recompute.
-    show_progress_bar : bool, default=False
-        Show a progress bar over the pairs of each call.
+    %(max_length)s
+    %(batch_size)s
+    %(device)s
+    %(precision)s
+    %(backend)s
+    %(cache)s
+    %(show_progress_bar)s
 
     Attributes
     ----------
@@ -142,17 +123,13 @@ class NLIPairScorer(ClassifierMixin, TransformerMixin, _NLIEngineMixin, BaseEsti
             The fitted estimator.
         """
         self._check_engine_params()
-        if self.label_map is not None and not isinstance(self.label_map, dict):
-            raise TypeError(
-                "label_map must be None or a dict {class: model label or list of model "
-                f"labels}}, got {type(self.label_map).__name__}."
-            )
+        check_params(self, ("premise_column", "hypothesis_column", "label_map"))
         n_pairs = None if X is None else len(self._pairs(X)[0])
         model_labels = list(self._engine().labels)
         if y is not None:
             y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
             if y.ndim != 1:
-                raise ValueError(f"y must be 1-D (one label per pair), got shape {y.shape}.")
+                raise InvalidValueError(f"y must be 1-D (one label per pair), got shape {y.shape}.")
             check_classification_targets(y)
             if n_pairs is not None:
                 check_consistent_length(np.empty(n_pairs), y)
@@ -162,7 +139,9 @@ class NLIPairScorer(ClassifierMixin, TransformerMixin, _NLIEngineMixin, BaseEsti
             if y is not None:
                 unknown = [c for c in np.unique(y).tolist() if c not in mapping]
                 if unknown:
-                    raise ValueError(f"y contains labels {unknown!r} that label_map does not map.")
+                    raise InvalidValueError(
+                        f"y contains labels {unknown!r} that label_map does not map."
+                    )
         elif y is None:
             mapping = {label: (label,) for label in model_labels}
             classes = np.unique(np.asarray(model_labels, dtype=object))
@@ -194,12 +173,11 @@ class NLIPairScorer(ClassifierMixin, TransformerMixin, _NLIEngineMixin, BaseEsti
         return np.stack(columns, axis=1)
 
     def decision_function(self, X):
-        """Log-scores behind the probabilities.
+        """Compute the log-scores behind the probabilities.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, 2)
-            Pairs.
+        %(X_pairs)s
 
         Returns
         -------
@@ -219,8 +197,7 @@ class NLIPairScorer(ClassifierMixin, TransformerMixin, _NLIEngineMixin, BaseEsti
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, 2)
-            Pairs.
+        %(X_pairs)s
 
         Returns
         -------
@@ -234,12 +211,12 @@ class NLIPairScorer(ClassifierMixin, TransformerMixin, _NLIEngineMixin, BaseEsti
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, 2)
-            Pairs.
+        %(X_pairs)s
 
         Returns
         -------
         y_pred : ndarray of shape (n_samples,)
+            The class of highest probability, one of ``classes_``.
         """
         scores = self._class_scores(X)
         return self.classes_[np.argmax(scores, axis=1)]
@@ -249,26 +226,28 @@ class NLIPairScorer(ClassifierMixin, TransformerMixin, _NLIEngineMixin, BaseEsti
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, 2)
-            Pairs.
+        %(X_pairs)s
 
         Returns
         -------
-        features : ndarray of shape (n_samples, n_classes)
+        %(transform_returns)s
+
+        See Also
+        --------
+        %(transform_see_also)s
         """
         return self.predict_proba(X)
 
     def get_feature_names_out(self, input_features=None):
-        """Names of the ``transform`` columns: the classes, as strings.
+        """Get the names of the ``transform`` columns: the classes, as strings.
 
         Parameters
         ----------
-        input_features : array-like of str, default=None
-            Ignored; present for API consistency.
+        %(input_features)s
 
         Returns
         -------
-        feature_names_out : ndarray of str objects
+        %(feature_names_out)s
         """
         check_is_fitted(self)
         return feature_names(self.classes_)
@@ -283,23 +262,23 @@ def _explicit_mapping(label_map, model_labels):
         for target in targets:
             label = by_lower.get(str(target).lower())
             if label is None:
-                raise ValueError(
+                raise InvalidValueError(
                     f"label_map[{cls!r}] names {target!r}, which is not a label of the "
                     f"model; its labels are {model_labels!r}."
                 )
             if label in used:
-                raise ValueError(
+                raise InvalidValueError(
                     f"label_map maps the model label {label!r} to both {used[label]!r} "
                     f"and {cls!r}; each model label belongs to one class."
                 )
             used[label] = cls
             resolved.append(label)
         if not resolved:
-            raise ValueError(f"label_map[{cls!r}] lists no model label.")
+            raise InvalidValueError(f"label_map[{cls!r}] lists no model label.")
         mapping[cls] = tuple(resolved)
     missing = [label for label in model_labels if label not in used]
     if missing:
-        raise ValueError(
+        raise InvalidValueError(
             f"label_map leaves the model labels {missing!r} unmapped; map every model "
             "label to a class so that probabilities sum to 1."
         )
@@ -318,7 +297,7 @@ def _mapping_by_name(classes, model_labels):
             (other,) = [c for c in classes if c != positive[0]]
             rest = tuple(label for label in model_labels if label != entail[0])
             return {positive[0]: (entail[0],), other: rest}
-    raise ValueError(
+    raise InvalidValueError(
         f"Cannot match the labels of y {list(classes)!r} to the model's labels "
         f"{model_labels!r}: they match by name (ignoring case), or a binary y holds the "
         "entailment label and one other. Set label_map, e.g. "

@@ -15,19 +15,15 @@ from sklearn.utils.validation import (
 )
 
 from ._base import _NLIEngineMixin, feature_names, find_label_column, softmax
-from ._validation import (
-    as_1d_texts,
-    cells_as_text,
-    check_bool,
-    check_candidate_labels,
-    check_label_name,
-    check_template,
-    check_threshold,
-)
+from ._docstrings import fill_doc
+from ._errors import InvalidValueError
+from ._inputs import as_1d_texts, cells_as_text, join_text_columns
+from ._params import check_param, check_params
 
 _FIT_INPUT_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
 
 
+@fill_doc
 class ZeroShotNLIClassifier(ClassifierMixin, TransformerMixin, _NLIEngineMixin, BaseEstimator):
     """Zero-shot text classifier built on a natural language inference model.
 
@@ -38,10 +34,7 @@ class ZeroShotNLIClassifier(ClassifierMixin, TransformerMixin, _NLIEngineMixin, 
 
     Parameters
     ----------
-    model : str, default="MoritzLaurer/MiniLM-L6-mnli"
-        Hugging Face Hub id or path of a local directory holding an NLI
-        sequence-classification model and its tokenizer. The model is loaded on
-        first use and shared by every estimator of the process.
+    %(model)s
     candidate_labels : list of str, default=None
         The classes, when ``fit`` gets no ``y``. With ``y`` in single-label
         mode, the classes are ``np.unique(candidate_labels)`` and every value of
@@ -66,33 +59,18 @@ class ZeroShotNLIClassifier(ClassifierMixin, TransformerMixin, _NLIEngineMixin, 
         By default they are found in the model config by name (labels starting
         with ``entail`` / ``contradict``); set them for models whose config says
         ``LABEL_0``, ``LABEL_1``, ...
-    max_length : int, default=None
-        Token limit of a (text, hypothesis) pair; the text is truncated, never
-        the hypothesis. None uses the model's limit.
-    batch_size : int, default=None
-        Pairs per forward pass. None picks 8 on the CPU (where ONNX Runtime
-        ran fastest) and 64 on a GPU.
-    device : {"auto", "cpu", "cuda", "cuda:N", "mps"}, default="auto"
-        Where the model runs; "auto" picks CUDA, then MPS, then the CPU.
-    precision : {"fp32", "bf16", "fp16", "int8"}, default="fp32"
-        Numeric mode of the model. "fp32" gives the reference numbers (those
-        of transformers' pipelines). The others are opt-in fast modes that
-        trade a little agreement for speed: "bf16" (CPU or GPU autocast),
-        "fp16" (GPU only), "int8" (CPU only, dynamic quantization of the
-        linear layers). See the performance page for measured agreement.
-    backend : {"auto", "torch", "onnxruntime"}, default="auto"
-        What runs the model. "onnxruntime" (fp32 on the CPU; needs the
-        ``onnx`` extra) exports the model once, in memory, when it is loaded,
-        and runs it with ONNX Runtime: faster on CPUs, with logits within a few
-        1e-6 of torch's. "auto" uses it where it applies and is installed, and
-        torch everywhere else (GPUs, reduced precisions).
-    cache : bool, default=True
-        Keep the logits of scored pairs in a bounded in-process cache shared
-        by all estimators using the same model, device, precision and backend, so that
-        ``predict`` after ``predict_proba``, ``score``, and grid points that do
-        not change the pairs reuse them. Set False to always recompute.
-    show_progress_bar : bool, default=False
-        Show a progress bar over the pairs of each call.
+    missing_text : {"error", "skip"}, default="error"
+        Missing cells (None, NaN, ``pd.NA``) of 2-D ``X``: "error" raises,
+        naming the row and column; "skip" leaves them out of the row's text,
+        which joins the cells that are present (a row with no text at all is
+        still an error). 1-D input never allows missing texts.
+    %(max_length)s
+    %(batch_size)s
+    %(device)s
+    %(precision)s
+    %(backend)s
+    %(cache)s
+    %(show_progress_bar)s
 
     Attributes
     ----------
@@ -141,6 +119,7 @@ class ZeroShotNLIClassifier(ClassifierMixin, TransformerMixin, _NLIEngineMixin, 
         threshold=0.5,
         entailment_label=None,
         contradiction_label=None,
+        missing_text="error",
         max_length=None,
         batch_size=None,
         device="auto",
@@ -157,6 +136,7 @@ class ZeroShotNLIClassifier(ClassifierMixin, TransformerMixin, _NLIEngineMixin, 
         self.threshold = threshold
         self.entailment_label = entailment_label
         self.contradiction_label = contradiction_label
+        self.missing_text = missing_text
         self.max_length = max_length
         self.batch_size = batch_size
         self.device = device
@@ -197,10 +177,8 @@ class ZeroShotNLIClassifier(ClassifierMixin, TransformerMixin, _NLIEngineMixin, 
         for attribute in _FIT_INPUT_ATTRIBUTES:
             self.__dict__.pop(attribute, None)
         n_texts = None if X is None else len(self._texts(X, reset=True))
-        multi_label = check_bool(self.multi_label, "multi_label")
-        candidates = (
-            None if self.candidate_labels is None else check_candidate_labels(self.candidate_labels)
-        )
+        multi_label = self.multi_label
+        candidates = check_param("candidate_labels", self.candidate_labels)
         if multi_label:
             classes = self._multi_label_classes(candidates, y, n_texts)
         else:
@@ -211,20 +189,24 @@ class ZeroShotNLIClassifier(ClassifierMixin, TransformerMixin, _NLIEngineMixin, 
 
     def _check_params(self):
         self._check_engine_params()
-        check_template(self.hypothesis_template)
-        check_threshold(self.threshold)
-        check_label_name(self.entailment_label, "entailment_label")
-        check_label_name(self.contradiction_label, "contradiction_label")
-        if self.label_descriptions is not None and not isinstance(self.label_descriptions, dict):
-            raise TypeError(
-                "label_descriptions must be None or a dict {class: phrase}, got "
-                f"{type(self.label_descriptions).__name__}."
-            )
+        check_params(
+            self,
+            (
+                "candidate_labels",
+                "hypothesis_template",
+                "label_descriptions",
+                "multi_label",
+                "threshold",
+                "entailment_label",
+                "contradiction_label",
+                "missing_text",
+            ),
+        )
 
     def _single_label_classes(self, candidates, y, n_texts):
         if y is None:
             if candidates is None:
-                raise ValueError(
+                raise InvalidValueError(
                     "ZeroShotNLIClassifier needs its classes: pass y to fit, or set "
                     "candidate_labels."
                 )
@@ -232,7 +214,7 @@ class ZeroShotNLIClassifier(ClassifierMixin, TransformerMixin, _NLIEngineMixin, 
         else:
             y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
             if y.ndim == 2 and y.shape[1] > 1:
-                raise ValueError(
+                raise InvalidValueError(
                     f"y has shape {y.shape}: single-label mode expects one label per "
                     "sample. For a binary indicator matrix, set multi_label=True."
                 )
@@ -244,13 +226,13 @@ class ZeroShotNLIClassifier(ClassifierMixin, TransformerMixin, _NLIEngineMixin, 
                 candidate_classes = np.unique(np.asarray(candidates, dtype=object))
                 unknown = [c for c in classes.tolist() if c not in set(candidate_classes.tolist())]
                 if unknown:
-                    raise ValueError(
+                    raise InvalidValueError(
                         f"y contains labels {unknown!r} that are not in candidate_labels "
                         f"{list(candidates)!r}."
                     )
                 classes = candidate_classes
         if len(classes) < 2:
-            raise ValueError(
+            raise InvalidValueError(
                 f"Single-label zero-shot classification needs at least 2 classes; got "
                 f"{len(classes)} class ({classes.tolist()!r}). To score one label on its "
                 "own, set multi_label=True."
@@ -259,7 +241,7 @@ class ZeroShotNLIClassifier(ClassifierMixin, TransformerMixin, _NLIEngineMixin, 
 
     def _multi_label_classes(self, candidates, y, n_texts):
         if candidates is None:
-            raise ValueError(
+            raise InvalidValueError(
                 "multi_label=True needs candidate_labels: they name the columns of the "
                 "binary indicator matrix y and of predict_proba."
             )
@@ -267,13 +249,13 @@ class ZeroShotNLIClassifier(ClassifierMixin, TransformerMixin, _NLIEngineMixin, 
         if y is not None:
             y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
             if y.ndim != 2 or y.shape[1] != len(classes):
-                raise ValueError(
+                raise InvalidValueError(
                     f"multi_label=True expects y as a binary indicator matrix of shape "
                     f"(n_samples, {len(classes)}) with one column per candidate label; "
                     f"got shape {y.shape}."
                 )
             if not np.isin(y, (0, 1)).all():
-                raise ValueError("multi_label=True expects y to hold only 0 and 1.")
+                raise InvalidValueError("multi_label=True expects y to hold only 0 and 1.")
             _check_lengths(n_texts, y)
         return classes
 
@@ -282,7 +264,7 @@ class ZeroShotNLIClassifier(ClassifierMixin, TransformerMixin, _NLIEngineMixin, 
         known = set(classes.tolist())
         unknown = [key for key in descriptions if key not in known]
         if unknown:
-            raise ValueError(
+            raise InvalidValueError(
                 f"label_descriptions has keys {unknown!r} that are not classes; the "
                 f"classes are {classes.tolist()!r}."
             )
@@ -295,7 +277,7 @@ class ZeroShotNLIClassifier(ClassifierMixin, TransformerMixin, _NLIEngineMixin, 
         texts = as_1d_texts(X)
         if texts is not None:
             if not reset and hasattr(self, "n_features_in_"):
-                raise ValueError(
+                raise InvalidValueError(
                     f"X is 1-D, but {type(self).__name__} was fitted on 2-D input with "
                     f"{self.n_features_in_} text columns; pass the same columns."
                 )
@@ -307,8 +289,9 @@ class ZeroShotNLIClassifier(ClassifierMixin, TransformerMixin, _NLIEngineMixin, 
             cells = validate_data(self, X, reset=reset, **kwargs)
         else:
             cells = check_array(X, **kwargs)
-        cells = cells_as_text(cells, "X", index=index, columns=columns)
-        return [" ".join(row) for row in cells]
+        missing = check_param("missing_text", self.missing_text)
+        cells = cells_as_text(cells, "X", index=index, columns=columns, missing=missing)
+        return join_text_columns(cells, "X", index=index)
 
     # ---------------------------------------------------------- prediction
 
@@ -334,12 +317,11 @@ class ZeroShotNLIClassifier(ClassifierMixin, TransformerMixin, _NLIEngineMixin, 
         return logits[:, :, 0], logits[:, :, 1]
 
     def decision_function(self, X):
-        """Scores behind the probabilities.
+        """Compute the scores behind the probabilities.
 
         Parameters
         ----------
-        X : array-like of str of shape (n_samples,) or (n_samples, n_columns)
-            Texts.
+        %(X_texts)s
 
         Returns
         -------
@@ -363,8 +345,7 @@ class ZeroShotNLIClassifier(ClassifierMixin, TransformerMixin, _NLIEngineMixin, 
 
         Parameters
         ----------
-        X : array-like of str of shape (n_samples,) or (n_samples, n_columns)
-            Texts.
+        %(X_texts)s
 
         Returns
         -------
@@ -382,8 +363,7 @@ class ZeroShotNLIClassifier(ClassifierMixin, TransformerMixin, _NLIEngineMixin, 
 
         Parameters
         ----------
-        X : array-like of str of shape (n_samples,) or (n_samples, n_columns)
-            Texts.
+        %(X_texts)s
 
         Returns
         -------
@@ -393,7 +373,7 @@ class ZeroShotNLIClassifier(ClassifierMixin, TransformerMixin, _NLIEngineMixin, 
         """
         proba = self.predict_proba(X)
         if self.multi_label:
-            return (proba >= check_threshold(self.threshold)).astype(int)
+            return (proba >= check_param("threshold", self.threshold)).astype(int)
         return self.classes_[np.argmax(proba, axis=1)]
 
     def transform(self, X):
@@ -401,27 +381,28 @@ class ZeroShotNLIClassifier(ClassifierMixin, TransformerMixin, _NLIEngineMixin, 
 
         Parameters
         ----------
-        X : array-like of str of shape (n_samples,) or (n_samples, n_columns)
-            Texts.
+        %(X_texts)s
 
         Returns
         -------
-        features : ndarray of shape (n_samples, n_classes)
-            One column per class, named by ``get_feature_names_out``.
+        %(transform_returns)s
+
+        See Also
+        --------
+        %(transform_see_also)s
         """
         return self.predict_proba(X)
 
     def get_feature_names_out(self, input_features=None):
-        """Names of the ``transform`` columns: the classes, as strings.
+        """Get the names of the ``transform`` columns: the classes, as strings.
 
         Parameters
         ----------
-        input_features : array-like of str, default=None
-            Ignored; present for API consistency.
+        %(input_features)s
 
         Returns
         -------
-        feature_names_out : ndarray of str objects
+        %(feature_names_out)s
         """
         check_is_fitted(self)
         return feature_names(self.classes_)

@@ -219,11 +219,13 @@ def test_classify_id_column_and_missing_cells(tmp_path, tiny_model, capsys):
     frame = NEWS.copy()
     frame.loc[1, "description"] = None  # one column missing: the other is used
     source = _write(frame, tmp_path / "news.csv")
-    out = _run_ok(
-        ["classify", source, "--labels", "a,b", "--model", tiny_model, "--id-column", "title"]
-        + ["--text-column", "title", "--text-column", "description"],
-        capsys,
-    )
+    argv = ["classify", source, "--labels", "a,b", "--model", tiny_model, "--id-column", "title"]
+    argv += ["--text-column", "title", "--text-column", "description"]
+    # By default a missing cell is an error, as in the estimators ...
+    line = _error(argv, capsys)
+    assert "row 1, column 'description'" in line and "news.csv" in line
+    # ... and --skip-missing joins the cells a row has.
+    out = _run_ok([*argv, "--skip-missing"], capsys)
     result = pd.read_csv(io.StringIO(out))
     assert result["title"].tolist() == NEWS["title"].tolist()
     clf = ZeroShotNLIClassifier(tiny_model, candidate_labels=["a", "b"]).fit()
@@ -266,7 +268,7 @@ def test_precision_is_passed_on(tmp_path, tiny_model, capsys):
     np.testing.assert_allclose(
         fast[["proba_a", "proba_b"]], reference[["proba_a", "proba_b"]], atol=0.05
     )
-    assert "precision" in _error([*argv, "--precision", "fp64"], capsys)
+    assert "precision must be one of 'fp32'" in _exit_error([*argv, "--precision", "fp64"], capsys)
 
 
 def test_backend_is_passed_on(tmp_path, tiny_model, capsys):
@@ -277,7 +279,7 @@ def test_backend_is_passed_on(tmp_path, tiny_model, capsys):
     torch_run = pd.read_csv(io.StringIO(_run_ok([*argv, "--backend", "torch"], capsys)))
     columns = ["proba_a", "proba_b"]
     np.testing.assert_allclose(torch_run[columns], default[columns], atol=1e-5)
-    assert "backend must be one of" in _error([*argv, "--backend", "onnx"], capsys)
+    assert "backend must be one of" in _exit_error([*argv, "--backend", "onnx"], capsys)
 
 
 # --------------------------------------------------------------------------
@@ -474,15 +476,28 @@ def test_missing_model_directory(news_csv, capsys):
 @pytest.mark.parametrize(
     ("extra", "fragment"),
     [
-        (["--template", "no placeholder"], "hypothesis_template"),
         (["--label-description", "nolabel"], "LABEL=PHRASE"),
         (["--label-description", "c=something"], "'c'"),
-        (["--device", "gpu"], "device"),
     ],
 )
 def test_bad_values(news_csv, tiny_model, capsys, extra, fragment):
     argv = ["classify", news_csv, "--labels", "a,b", "--model", tiny_model]
     line = _error([*argv, "--text-column", "title", *extra], capsys)
+    assert fragment in line
+
+
+@pytest.mark.parametrize(
+    ("extra", "fragment"),
+    [
+        (["--template", "no placeholder"], "hypothesis_template must contain '{}' exactly once"),
+        (["--device", "gpu"], "device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'"),
+        (["--max-length", "1"], "max_length must be None or an integer >= 2, got 1"),
+    ],
+)
+def test_bad_parameter_values_fail_at_parsing(news_csv, tiny_model, capsys, extra, fragment):
+    # The parameter table's own message, before the input is read.
+    argv = ["classify", news_csv, "--labels", "a,b", "--model", tiny_model]
+    line = _exit_error([*argv, "--text-column", "title", *extra], capsys)
     assert fragment in line
 
 

@@ -1,15 +1,23 @@
-"""scikit-learn's common estimator checks, run (not skipped) on ZeroShotNLIClassifier.
+"""scikit-learn's common estimator checks, on both estimators.
 
-The classifier takes 2-D input as text columns (numbers written as text), so
-scikit-learn's checks, which feed numeric arrays, exercise it for real.
+ZeroShotNLIClassifier takes 2-D input as text columns (numbers written as text),
+so scikit-learn's checks, which feed numeric arrays, exercise it for real.
+
+NLIPairScorer's tags are honest: its X is a table of (premise, hypothesis)
+strings, which scikit-learn's tags cannot say (``input_tags.string=True``,
+``two_d_array=False``), so ``parametrize_with_checks`` runs only
+``check_estimator_cloneable`` on it and skips the rest with a SkipTestWarning.
+The API checks that need no numeric data are run on it explicitly below.
 """
 
 import tempfile
 
+import pytest
+from sklearn.utils import estimator_checks
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from conftest import build_tiny_model
-from sklearn_nli import ZeroShotNLIClassifier
+from sklearn_nli import NLIPairScorer, ZeroShotNLIClassifier
+from sklearn_nli._testing import build_tiny_model
 
 # parametrize_with_checks needs the estimator at collection time, before fixtures.
 _MODEL = build_tiny_model(tempfile.mkdtemp(prefix="sklearn-nli-common-"))
@@ -24,6 +32,8 @@ _BATCH_NOISE = (
 
 
 def expected_failed_checks(estimator):
+    if isinstance(estimator, NLIPairScorer):
+        return {}  # the one check that runs on it (see the module docstring) passes
     if estimator.cache:
         return {}
     return {
@@ -36,8 +46,36 @@ def expected_failed_checks(estimator):
     [
         ZeroShotNLIClassifier(_MODEL, device="cpu"),
         ZeroShotNLIClassifier(_MODEL, device="cpu", cache=False, backend="torch"),
+        NLIPairScorer(_MODEL, device="cpu"),
     ],
     expected_failed_checks=expected_failed_checks,
 )
 def test_sklearn_common_checks(estimator, check):
     check(estimator)
+
+
+# scikit-learn's API checks (those of its _yield_api_checks, and the parameter
+# checks) that feed no numeric X, or only to an unfitted estimator, so that they
+# hold for an estimator of text pairs. Left out, as parametrize_with_checks
+# leaves them out: check_fit_score_takes_y, check_estimators_overwrite_params,
+# check_dont_overwrite_parameters, check_estimators_fit_returns_self,
+# check_readonly_memmap_input and check_positive_only_tag_during_fit fit on a
+# numeric array, which NLIPairScorer rejects (a TypeError or ValueError naming
+# the premise column or the shape), as its tags say it does.
+_PAIR_SCORER_API_CHECKS = [
+    "check_estimator_tags_renamed",
+    "check_valid_tag_types",
+    "check_estimator_repr",
+    "check_no_attributes_set_in_init",
+    "check_estimators_unfitted",
+    "check_do_not_raise_errors_in_init_or_set_params",
+    "check_mixin_order",
+    "check_parameters_default_constructible",
+    "check_get_params_invariance",
+    "check_set_params",
+]
+
+
+@pytest.mark.parametrize("check", _PAIR_SCORER_API_CHECKS)
+def test_pair_scorer_api_checks(check):
+    getattr(estimator_checks, check)("NLIPairScorer", NLIPairScorer(_MODEL, device="cpu"))

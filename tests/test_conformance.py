@@ -1,9 +1,11 @@
 """Explicit scikit-learn conformance suite for both estimators.
 
 scikit-learn's ``check_estimator`` skips most of its checks for estimators that
-take text (see design notes, section 2), so the contract is checked here one
-property at a time, on ``ZeroShotNLIClassifier`` and ``NLIPairScorer`` alike,
-with the tiny random models of ``conftest.py``.
+take text (their tags declare string input; ``NLIPairScorer``'s also declare no
+2-D array input, and ``test_common.py`` runs the common checks that apply on
+``ZeroShotNLIClassifier``), so the contract is checked here one property at a
+time, on ``ZeroShotNLIClassifier`` and ``NLIPairScorer`` alike, with the tiny
+random models that the fixtures of ``conftest.py`` build (``sklearn_nli._testing``).
 """
 
 import os

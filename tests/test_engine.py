@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 import torch
 
-from sklearn_nli import NLIPairScorer, ZeroShotNLIClassifier, _engine
+from sklearn_nli import NLIPairScorer, ZeroShotNLIClassifier, _engine, config_context
+from sklearn_nli._backends import resolve_backend
 from sklearn_nli._cache import ResultCache, pair_key
 from sklearn_nli._engine import (
     clear_engine_cache,
     get_engine,
     resolve_device,
-    set_result_cache_size,
     unique_inverse,
 )
 
@@ -87,7 +87,7 @@ def test_unavailable_mps_is_a_clear_error(monkeypatch):
 
 
 def test_model_with_one_label_is_rejected(tmp_path):
-    from conftest import build_tiny_model
+    from sklearn_nli._testing import build_tiny_model
 
     path = build_tiny_model(tmp_path / "one-label", labels=("entailment",))
     with pytest.raises(ValueError, match="1 output label"):
@@ -250,13 +250,10 @@ def test_precision_and_model_have_their_own_caches(tiny_model, tiny_model_contra
 
 
 def test_cache_is_bounded(tiny_model, engine):
-    set_result_cache_size(5)
-    try:
+    with config_context(result_cache_size=5):
         engine = get_engine(tiny_model, "cpu")
         _fit(tiny_model).predict_proba(TEXTS)
         assert len(engine.result_cache) == 5
-    finally:
-        set_result_cache_size(_engine.DEFAULT_CAPACITY)
 
 
 def test_result_cache_evicts_oldest_first():
@@ -370,7 +367,7 @@ def test_fp16_on_cpu_is_a_clear_error(tiny_model):
 
 def test_int8_off_cpu_is_a_clear_error():
     with pytest.raises(ValueError, match="precision='int8' runs on the CPU only"):
-        _engine._check_precision_for_device("int8", "cuda")
+        resolve_backend("torch", "cuda", "int8")
 
 
 def test_unknown_precision_is_a_clear_error(tiny_model):

@@ -7,9 +7,10 @@ import pytest
 import torch
 from transformers import AutoModelForSequenceClassification
 
-from sklearn_nli import NLIPairScorer, ZeroShotNLIClassifier, _engine
-from sklearn_nli._engine import clear_engine_cache, get_engine, resolve_backend
-from sklearn_nli._onnx import OnnxRunner, export_onnx, onnxruntime_available
+from sklearn_nli import NLIPairScorer, ZeroShotNLIClassifier
+from sklearn_nli._backends import _onnxruntime, resolve_backend
+from sklearn_nli._backends._onnxruntime import OnnxRunner, export_onnx, onnxruntime_available
+from sklearn_nli._engine import clear_engine_cache, get_engine
 
 pytestmark = pytest.mark.skipif(
     not onnxruntime_available(), reason="needs the onnx extra (onnxruntime and onnx)"
@@ -114,7 +115,7 @@ def test_resolve_backend():
     assert resolve_backend("auto", "cuda", "fp32") == "torch"
     assert resolve_backend("auto", "cpu", "int8") == "torch"
     assert resolve_backend("onnxruntime", "cpu", "fp32") == "onnxruntime"
-    with pytest.raises(ValueError, match="backend must be one of 'auto', 'torch', 'onnxruntime'"):
+    with pytest.raises(ValueError, match="backend must be one of 'auto', 'onnxruntime', 'torch'"):
         resolve_backend("onnx", "cpu", "fp32")
 
 
@@ -139,7 +140,7 @@ def test_estimator_reports_onnxruntime_misuse(tiny_model):
 
 
 def test_missing_extra(tiny_model, monkeypatch):
-    monkeypatch.setattr(_engine, "onnxruntime_available", lambda: False)
+    monkeypatch.setattr(_onnxruntime, "onnxruntime_available", lambda: False)
     assert get_engine(tiny_model, "cpu").backend == "torch"
     with pytest.raises(ImportError, match=re.escape("pip install 'sklearn-nli[onnx]'")):
         get_engine(tiny_model, "cpu", backend="onnxruntime")
@@ -151,7 +152,7 @@ def _broken_export(network, example):
 
 def test_failed_export_falls_back_to_torch_under_auto(tiny_model, monkeypatch):
     expected = get_engine(tiny_model, "cpu", backend="torch").logits(TEXTS, TEXTS, cache=False)
-    monkeypatch.setattr(_engine, "export_onnx", _broken_export)
+    monkeypatch.setattr(_onnxruntime, "export_onnx", _broken_export)
     with pytest.warns(UserWarning, match="unsupported operator. Running it with torch instead"):
         engine = get_engine(tiny_model, "cpu")
     assert engine.backend == "torch"
@@ -159,7 +160,7 @@ def test_failed_export_falls_back_to_torch_under_auto(tiny_model, monkeypatch):
 
 
 def test_failed_export_is_an_error_when_onnxruntime_is_asked_for(tiny_model, monkeypatch):
-    monkeypatch.setattr(_engine, "export_onnx", _broken_export)
+    monkeypatch.setattr(_onnxruntime, "export_onnx", _broken_export)
     with pytest.raises(RuntimeError, match="unsupported operator. Use backend='torch'"):
         get_engine(tiny_model, "cpu", backend="onnxruntime")
 

@@ -83,7 +83,7 @@ def test_pairs_any_text_gives_probabilities(scorer, pairs):
 def test_invalid_unicode_is_a_value_error_naming_the_position(classifiers, texts, bad, position):
     position = min(position, len(texts))
     texts = texts[:position] + ["before " + bad] + texts[position:]
-    with pytest.raises(ValueError, match=f"position {position} that is not valid Unicode"):
+    with pytest.raises(ValueError, match=f"row {position} that is not valid Unicode"):
         classifiers[0].predict_proba(texts)
 
 

@@ -16,21 +16,8 @@ from scipy.special import softmax
 
 from sklearn_nli import NLIPairScorer, ZeroShotNLIClassifier
 from sklearn_nli._engine import get_engine
-from sklearn_nli._validation import (
-    as_1d_texts,
-    as_pairs,
-    cells_as_text,
-    check_batch_size,
-    check_bool,
-    check_candidate_labels,
-    check_device,
-    check_label_name,
-    check_max_length,
-    check_model,
-    check_template,
-    check_text_elements,
-    check_threshold,
-)
+from sklearn_nli._inputs import as_1d_texts, as_pairs, cells_as_text, check_text_elements
+from sklearn_nli._params import Flag, check_param
 
 TOPICS = ["sports", "politics", "business"]
 TEXTS = ["the team won the game", "the stock market fell", "politics of the world", "a dog runs"]
@@ -72,36 +59,36 @@ def test_bare_string_rejected_by_pair_scorer(tiny_model):
 
 def test_none_element_names_position(tiny_model):
     texts = ["the team won", "a dog runs", None, "the market"]
-    with pytest.raises(ValueError, match=r"missing value.*position 2"):
+    with pytest.raises(ValueError, match=r"missing value.*row 2"):
         zero_shot(tiny_model).fit(texts)
     clf = zero_shot(tiny_model).fit()
-    with pytest.raises(ValueError, match=r"missing value.*position 2"):
+    with pytest.raises(ValueError, match=r"missing value.*row 2"):
         clf.predict_proba(texts)
 
 
 @pytest.mark.parametrize("nan", [float("nan"), np.nan, pd.NA], ids=["float", "numpy", "pd.NA"])
 def test_nan_element_names_position(tiny_model, nan):
     clf = zero_shot(tiny_model).fit()
-    with pytest.raises(ValueError, match=r"missing value.*position 2"):
+    with pytest.raises(ValueError, match=r"missing value.*row 2"):
         clf.predict(["the team won", "a dog runs", nan, "the market"])
 
 
 def test_nan_in_object_array_names_position(tiny_model):
     texts = np.array(["the team won", "a dog runs", np.nan], dtype=object)
-    with pytest.raises(ValueError, match=r"missing value.*position 2"):
+    with pytest.raises(ValueError, match=r"missing value.*row 2"):
         zero_shot(tiny_model).fit().predict_proba(texts)
 
 
 def test_missing_in_series_names_index_label(tiny_model):
     series = pd.Series(["the team won", None, "the market"], index=["a", "b", "c"])
-    with pytest.raises(ValueError, match=r"position 1 \(index label 'b'\)"):
+    with pytest.raises(ValueError, match=r"index label 'b'"):
         zero_shot(tiny_model).fit().predict_proba(series)
 
 
 def test_non_string_element_names_position_and_type(tiny_model):
-    with pytest.raises(TypeError, match=r"int 3 at position 2"):
+    with pytest.raises(TypeError, match=r"int 3 at row 2"):
         zero_shot(tiny_model).fit(["the team won", "a dog runs", 3])
-    with pytest.raises(TypeError, match=r"bytes b'abc' at position 1"):
+    with pytest.raises(TypeError, match=r"bytes b'abc' at row 1"):
         zero_shot(tiny_model).fit().predict(["the team won", b"abc"])
 
 
@@ -154,7 +141,7 @@ def test_dataframe_missing_value_names_index_label_and_column(tiny_model):
 
 def test_dataframe_infinite_value_names_column(tiny_model):
     frame = pd.DataFrame({"title": ["a", "b"], "score": [1.0, np.inf]})
-    with pytest.raises(ValueError, match=r"inf at position 1, column 'score'"):
+    with pytest.raises(ValueError, match=r"inf at row 1, column 'score'"):
         zero_shot(tiny_model).fit(frame)
 
 
@@ -191,28 +178,28 @@ def test_pairs_array_with_three_columns(tiny_model):
 
 def test_pairs_list_with_a_triple_names_position(tiny_model):
     X = [("a man", "a person"), ("a dog", "a cat", "a bird"), ("a", "b")]
-    with pytest.raises(ValueError, match=r"position 1 has 3 elements"):
+    with pytest.raises(ValueError, match=r"pair at row 1 has 3 elements"):
         NLIPairScorer(tiny_model).fit(X)
-    with pytest.raises(ValueError, match=r"position 1 has 3 elements"):
+    with pytest.raises(ValueError, match=r"pair at row 1 has 3 elements"):
         NLIPairScorer(tiny_model).fit().predict(X)
 
 
 def test_pairs_list_of_strings_names_position(tiny_model):
-    with pytest.raises(TypeError, match=r"pairs, got str 'a dog' at position 1"):
+    with pytest.raises(TypeError, match=r"pairs, got str 'a dog' at row 1"):
         NLIPairScorer(tiny_model).fit([("a man", "a person"), "a dog"])
 
 
 def test_pairs_missing_value_names_position_and_side(tiny_model):
     X = [("a man", "a person"), ("a dog", "a cat"), (None, "a bird")]
-    with pytest.raises(ValueError, match=r"missing value.*position 2, column 'premise'"):
+    with pytest.raises(ValueError, match=r"missing value.*row 2, column 'premise'"):
         NLIPairScorer(tiny_model).fit(X)
     X = [("a man", "a person"), ("a dog", float("nan"))]
-    with pytest.raises(ValueError, match=r"missing value.*position 1, column 'hypothesis'"):
+    with pytest.raises(ValueError, match=r"missing value.*row 1, column 'hypothesis'"):
         NLIPairScorer(tiny_model).fit(X)
 
 
 def test_pairs_non_string_names_position_and_type(tiny_model):
-    with pytest.raises(TypeError, match=r"int 5 at position 1, column 'hypothesis'"):
+    with pytest.raises(TypeError, match=r"int 5 at row 1, column 'hypothesis'"):
         NLIPairScorer(tiny_model).fit([("a man", "a person"), ("a dog", 5)])
 
 
@@ -221,7 +208,7 @@ def test_pairs_dataframe_missing_value_names_index_label_and_column(tiny_model):
         {"premise": ["a man", "a dog", "a cat"], "hypothesis": ["a person", None, "a dog"]},
         index=["s1", "s2", "s3"],
     )
-    with pytest.raises(ValueError, match=r"index label 's2'\), column 'hypothesis'"):
+    with pytest.raises(ValueError, match=r"index label 's2', column 'hypothesis'"):
         NLIPairScorer(tiny_model).fit(frame)
 
 
@@ -567,14 +554,14 @@ def test_pair_y_two_dimensional(tiny_model):
 
 
 # --------------------------------------------------------------------------
-# unit tests of sklearn_nli._validation
+# unit tests of sklearn_nli._params and sklearn_nli._inputs
 
 
 @pytest.mark.parametrize("value", [1, 32, np.int64(8)])
 def test_check_batch_size_accepts(value):
-    assert check_batch_size(value) == int(value)
-    assert type(check_batch_size(value)) is int
-    assert check_batch_size(None) is None
+    assert check_param("batch_size", value) == int(value)
+    assert type(check_param("batch_size", value)) is int
+    assert check_param("batch_size", None) is None
 
 
 @pytest.mark.parametrize(
@@ -583,100 +570,100 @@ def test_check_batch_size_accepts(value):
 )
 def test_check_batch_size_rejects(value, error):
     with pytest.raises(error, match="batch_size must be None or an integer >= 1"):
-        check_batch_size(value)
+        check_param("batch_size", value)
 
 
 def test_check_max_length():
-    assert check_max_length(None) is None
-    assert check_max_length(2) == 2
-    assert check_max_length(np.int32(128)) == 128
+    assert check_param("max_length", None) is None
+    assert check_param("max_length", 2) == 2
+    assert check_param("max_length", np.int32(128)) == 128
     with pytest.raises(ValueError, match="got 1"):
-        check_max_length(1)
+        check_param("max_length", 1)
     with pytest.raises(TypeError, match="got False of type bool"):
-        check_max_length(False)
+        check_param("max_length", False)
     with pytest.raises(TypeError, match="of type float"):
-        check_max_length(64.0)
+        check_param("max_length", 64.0)
 
 
 @pytest.mark.parametrize("device", ["auto", "cpu", "mps", "cuda", "cuda:0", "cuda:12"])
 def test_check_device_accepts(device):
-    assert check_device(device) == device
+    assert check_param("device", device) == device
 
 
 @pytest.mark.parametrize("device", ["gpu", "CPU", "cuda:", "cuda:x", "cuda0", "", None, 0])
 def test_check_device_rejects(device):
     with pytest.raises(ValueError, match=re.escape(f"got {device!r}")):
-        check_device(device)
+        check_param("device", device)
 
 
 def test_check_model():
-    assert check_model("MoritzLaurer/MiniLM-L6-mnli") == "MoritzLaurer/MiniLM-L6-mnli"
+    assert check_param("model", "MoritzLaurer/MiniLM-L6-mnli") == "MoritzLaurer/MiniLM-L6-mnli"
     for bad in ["", "   ", None, 3]:
         with pytest.raises(TypeError, match=re.escape(f"got {bad!r}")):
-            check_model(bad)
+            check_param("model", bad)
 
 
 def test_check_template():
-    assert check_template("This example is {}.") == "This example is {}."
-    assert check_template("Topic: {} {{braces}}") == "Topic: {} {{braces}}"
+    assert check_param("hypothesis_template", "This example is {}.") == "This example is {}."
+    assert check_param("hypothesis_template", "Topic: {} {{braces}}") == "Topic: {} {{braces}}"
     with pytest.raises(ValueError, match="contains it 0 times"):
-        check_template("This example is.")
+        check_param("hypothesis_template", "This example is.")
     with pytest.raises(ValueError, match="contains it 2 times"):
-        check_template("{} or {}")
+        check_param("hypothesis_template", "{} or {}")
     with pytest.raises(ValueError, match="cannot be formatted with a label"):
-        check_template("{} and {0}")
+        check_param("hypothesis_template", "{} and {0}")
     with pytest.raises(TypeError, match="of type NoneType"):
-        check_template(None)
+        check_param("hypothesis_template", None)
 
 
 def test_check_threshold():
-    assert check_threshold(0) == 0.0
-    assert check_threshold(1) == 1.0
-    assert check_threshold(np.float32(0.25)) == 0.25
+    assert check_param("threshold", 0) == 0.0
+    assert check_param("threshold", 1) == 1.0
+    assert check_param("threshold", np.float32(0.25)) == 0.25
     with pytest.raises(ValueError, match="got -0.5"):
-        check_threshold(-0.5)
+        check_param("threshold", -0.5)
     with pytest.raises(ValueError, match="got 1.01"):
-        check_threshold(1.01)
+        check_param("threshold", 1.01)
     with pytest.raises(TypeError, match="got True"):
-        check_threshold(True)
+        check_param("threshold", True)
     with pytest.raises(TypeError, match="got '0.5'"):
-        check_threshold("0.5")
+        check_param("threshold", "0.5")
 
 
 def test_check_candidate_labels():
-    assert check_candidate_labels(("a", "b")) == ["a", "b"]
-    assert check_candidate_labels(np.array(["b", "a"])) == ["b", "a"]
-    assert check_candidate_labels([1, 2]) == [1, 2]
+    assert check_param("candidate_labels", ("a", "b")) == ["a", "b"]
+    assert check_param("candidate_labels", np.array(["b", "a"])) == ["b", "a"]
+    assert check_param("candidate_labels", [1, 2]) == [1, 2]
     with pytest.raises(TypeError, match="got the string 'ab'"):
-        check_candidate_labels("ab")
+        check_param("candidate_labels", "ab")
     with pytest.raises(TypeError, match="must be a list of labels, got 5"):
-        check_candidate_labels(5)
+        check_param("candidate_labels", 5)
     with pytest.raises(ValueError, match="candidate_labels is empty"):
-        check_candidate_labels([])
+        check_param("candidate_labels", [])
     with pytest.raises(ValueError, match="missing value at position 1"):
-        check_candidate_labels(["a", None])
+        check_param("candidate_labels", ["a", None])
     with pytest.raises(ValueError, match="missing value at position 0"):
-        check_candidate_labels([np.nan, "a"])
+        check_param("candidate_labels", [np.nan, "a"])
     with pytest.raises(ValueError, match=r"'b' twice \(positions 1 and 3\)"):
-        check_candidate_labels(["a", "b", "c", "b"])
+        check_param("candidate_labels", ["a", "b", "c", "b"])
 
 
 def test_check_bool():
-    assert check_bool(True, "flag") is True
-    assert check_bool(np.bool_(False), "flag") is False
+    assert Flag("flag").check(True) is True
+    assert Flag("flag").check(np.bool_(False)) is False
     for bad in [1, 0, "True", None]:
         with pytest.raises(TypeError, match=re.escape(f"flag must be True or False, got {bad!r}")):
-            check_bool(bad, "flag")
+            Flag("flag").check(bad)
 
 
 def test_check_label_name():
-    assert check_label_name(None, "entailment_label") is None
-    assert check_label_name("LABEL_0", "entailment_label") == "LABEL_0"
-    assert check_label_name(np.int64(2), "entailment_label") == 2
-    assert type(check_label_name(np.int64(2), "entailment_label")) is int
+    assert check_param("entailment_label", None) is None
+    assert check_param("entailment_label", "LABEL_0") == "LABEL_0"
+    assert check_param("entailment_label", np.int64(2)) == 2
+    assert type(check_param("entailment_label", np.int64(2))) is int
     for bad in [True, 1.5, ["entailment"]]:
         with pytest.raises(TypeError, match="entailment_label must be None, a label name"):
-            check_label_name(bad, "entailment_label")
+            check_param("entailment_label", bad)
 
 
 def test_as_1d_texts_accepts_one_dimensional_input():
@@ -711,7 +698,7 @@ def test_as_1d_texts_rejects():
         as_1d_texts(5)
     with pytest.raises(ValueError, match="X is empty"):
         as_1d_texts([])
-    with pytest.raises(TypeError, match="at position 1"):
+    with pytest.raises(TypeError, match="at row 1"):
         as_1d_texts(["a", ("b", "c")])
 
 
@@ -721,16 +708,16 @@ def test_as_1d_texts_rejects():
     ids=["None", "float", "np.nan", "float64", "float32", "pd.NA", "pd.NaT"],
 )
 def test_check_text_elements_missing_values(missing):
-    with pytest.raises(ValueError, match=r"missing value \(NaN/None\) at position 1"):
+    with pytest.raises(ValueError, match=r"missing value \(NaN/None\) at row 1"):
         check_text_elements(["a", missing], "X")
 
 
 def test_check_text_elements_reports_index_label_and_column():
     index = pd.Index(["x", "y", "z"])
-    with pytest.raises(ValueError, match=r"position 2 \(index label 'z'\), column 'body'"):
+    with pytest.raises(ValueError, match=r"index label 'z', column 'body'"):
         check_text_elements(["a", "b", None], "X", index=index, column="body")
     # a RangeIndex adds nothing to the position
-    with pytest.raises(TypeError, match=r"float 1.5 at position 0\.$"):
+    with pytest.raises(TypeError, match=r"float 1.5 at row 0\.$"):
         check_text_elements([1.5], "X", index=pd.RangeIndex(1))
     check_text_elements(["a", "b"], "X")  # strings pass
 
@@ -739,14 +726,14 @@ def test_cells_as_text():
     cells = np.array([["a", 1], ["b", 2.5]], dtype=object)
     out = cells_as_text(cells, "X")
     assert out.tolist() == [["a", "1"], ["b", "2.5"]]
-    with pytest.raises(ValueError, match=r"NaN .* at position 1 \(index label 'r2'\), column 'n'"):
+    with pytest.raises(ValueError, match=r"NaN/None\) at index label 'r2', column 'n'"):
         cells_as_text(
             np.array([["a", 1.0], ["b", np.nan]], dtype=object),
             "X",
             index=pd.Index(["r1", "r2"]),
             columns=["t", "n"],
         )
-    with pytest.raises(ValueError, match=r"inf at position 0, column 1"):
+    with pytest.raises(ValueError, match=r"inf at row 0, column 1"):
         cells_as_text(np.array([["a", -np.inf]], dtype=object), "X")
     with pytest.raises(TypeError, match=r"got bool True at row 0, column 't'"):
         cells_as_text(np.array([[True]], dtype=object), "X", columns=["t"])
@@ -775,9 +762,9 @@ def test_as_pairs_rejects():
         as_pairs(np.array(["p", "h"], dtype=object))
     with pytest.raises(TypeError, match="got int"):
         as_pairs(7)
-    with pytest.raises(TypeError, match=r"got int 3 at position 0"):
+    with pytest.raises(TypeError, match=r"got int 3 at row 0"):
         as_pairs([3])
-    with pytest.raises(ValueError, match=r"position 0 has 1 elements"):
+    with pytest.raises(ValueError, match=r"pair at row 0 has 1 elements"):
         as_pairs([("p",)])
     with pytest.raises(ValueError, match="X is empty"):
         as_pairs(np.empty((0, 2), dtype=object))

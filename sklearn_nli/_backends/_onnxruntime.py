@@ -1,9 +1,10 @@
-"""The ONNX Runtime backend: a torch model exported once, run by ONNX Runtime.
+"""The ONNX Runtime backend: the torch model exported once, run by ONNX Runtime.
 
 On CPUs, ONNX Runtime's fused kernels (GELU, layer norm, MatMul + bias) spend
 less time outside the matrix products than eager torch, at fp32 and with logits
 within a few 1e-6 of torch's. The export happens in memory when the engine
-loads the model; nothing is written to disk.
+loads the model, and its logits are checked against torch's on a probe batch
+before it is used; nothing is written to disk.
 """
 
 from __future__ import annotations
@@ -16,7 +17,13 @@ from copy import deepcopy
 import numpy as np
 import torch
 
+from ._base import Backend
+from ._torch import TorchRunner, as_tensors
+
 ONNX_EXTRA_HINT = "pip install 'sklearn-nli[onnx]' (onnxruntime and onnx)"
+
+# Largest difference from torch's logits on the probe that still counts as the same model.
+_PROBE_TOLERANCE = 1e-4
 
 
 @functools.cache
@@ -31,6 +38,40 @@ def onnxruntime_available():
     except ImportError:
         return False
     return True
+
+
+class OnnxRuntimeBackend(Backend):
+    name = "onnxruntime"
+    title = "ONNX Runtime"
+    requirement = "onnxruntime and onnx"
+    extra = ONNX_EXTRA_HINT
+
+    @classmethod
+    def is_available(cls):
+        return onnxruntime_available()
+
+    @classmethod
+    def unsupported(cls, device, precision):
+        if device == "cpu" and precision == "fp32":
+            return None
+        return (
+            "backend='onnxruntime' runs fp32 on the CPU only, got "
+            f"device={device!r} and precision={precision!r}; use backend='auto' or "
+            "'torch' for other devices and precisions."
+        )
+
+    @classmethod
+    def build(cls, network, device, precision, probe):
+        expected = TorchRunner(network, "cpu", "fp32")(probe["check"])
+        graph = export_onnx(network, as_tensors(probe["export"]))
+        runner = OnnxRunner(graph, torch.get_num_threads())
+        got = runner(probe["check"])
+        if not np.allclose(got, expected, rtol=_PROBE_TOLERANCE, atol=_PROBE_TOLERANCE):
+            raise RuntimeError(
+                "the exported model's logits differ from torch's by up to "
+                f"{np.abs(got - expected).max():.2g}"
+            )
+        return runner
 
 
 class _LogitsOnly(torch.nn.Module):

@@ -1,0 +1,54 @@
+"""What a backend is: the interface the engine talks to.
+
+A backend runs the forward passes of a loaded model. The engine hands it int64
+arrays by input name (``input_ids``, ``attention_mask``, ``token_type_ids``),
+padded to one length, and gets float32 logits of shape ``(batch, n_labels)``
+back. Everything else (tokenizing, batching, caching, devices) stays in the
+engine, so a backend is only this.
+"""
+
+from __future__ import annotations
+
+
+class Backend:
+    """A way to run a model. Subclasses set the class attributes and override the methods.
+
+    Attributes
+    ----------
+    name : str
+        The value of the estimators' ``backend`` parameter that selects it.
+    title : str
+        How messages name it, e.g. ``"ONNX Runtime"``.
+    requirement : str
+        What it needs installed, for the message when it is not.
+    extra : str
+        The command that installs what it needs.
+    """
+
+    name = ""
+    title = ""
+    requirement = ""
+    extra = ""
+
+    @classmethod
+    def is_available(cls):
+        """Whether its optional dependencies can be imported."""
+        return True
+
+    @classmethod
+    def unsupported(cls, device, precision):
+        """None if it runs ``precision`` on ``device``; else the message saying why not."""
+        return None
+
+    @classmethod
+    def build(cls, network, device, precision, probe):
+        """A runner for ``network`` (a torch model in eval mode, on the CPU, fp32).
+
+        ``probe`` maps ``"export"`` and ``"check"`` to small padded batches
+        (int64 arrays by input name) that a backend which converts the model
+        may use as example input and to check its logits against torch's.
+        The returned runner is called with such a batch and returns float32
+        logits. Raise any exception when the model cannot be run: the engine
+        falls back to the next backend under ``backend="auto"``.
+        """
+        raise NotImplementedError

@@ -1,0 +1,189 @@
+"""Package-wide configuration: ``set_config``, ``get_config`` and ``config_context``.
+
+Modelled on scikit-learn's ``sklearn/_config.py``. The values live in one
+process-wide dictionary, which ``set_config`` changes, and each thread has its
+own overrides (a ``threading.local``), which ``config_context`` sets for the
+duration of a ``with`` block: a context entered in one thread is never seen by
+another, while a value set with ``set_config`` reaches every thread, worker
+threads (joblib, Dask's threaded scheduler) included.
+
+The only key is ``result_cache_size``: how many (premise, hypothesis) pairs'
+logits each loaded model keeps for reuse (see ``cache=`` on the estimators).
+The engine reads it at the start of every scoring call.
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from numbers import Integral
+
+from ._cache import DEFAULT_CAPACITY
+
+__all__ = ["config_context", "get_config", "set_config"]
+
+_DEFAULTS = {"result_cache_size": DEFAULT_CAPACITY}
+
+_global_config = dict(_DEFAULTS)
+_global_lock = threading.Lock()
+_threadlocal = threading.local()
+
+
+def _thread_overrides():
+    """This thread's ``config_context`` values, created empty on first use."""
+    if not hasattr(_threadlocal, "overrides"):
+        _threadlocal.overrides = {}
+    return _threadlocal.overrides
+
+
+def _check_result_cache_size(value):
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise TypeError(
+            f"result_cache_size must be an int >= 0 (a number of pairs), "
+            f"got {value!r} of type {type(value).__name__}"
+        )
+    if value < 0:
+        raise ValueError(
+            f"result_cache_size must be an int >= 0 (0 disables the cache), got {value}"
+        )
+    return int(value)
+
+
+_CHECKS = {"result_cache_size": _check_result_cache_size}
+
+
+def _checked(values):
+    """``values`` without its ``None`` entries, each checked; unknown keys are a TypeError."""
+    unknown = sorted(set(values) - set(_DEFAULTS))
+    if unknown:
+        raise TypeError(
+            f"unknown configuration key(s) {', '.join(map(repr, unknown))}; "
+            f"valid keys: {', '.join(map(repr, sorted(_DEFAULTS)))}"
+        )
+    return {key: _CHECKS[key](value) for key, value in values.items() if value is not None}
+
+
+def get_config():
+    """Return the configuration in force in the calling thread.
+
+    Returns
+    -------
+    config : dict
+        A copy of the configuration: the values set with :func:`set_config`,
+        overridden by those of any :func:`config_context` that the calling
+        thread is inside. Changing the dictionary changes nothing.
+
+    See Also
+    --------
+    set_config : Set the configuration for the whole process.
+    config_context : Set the configuration for a ``with`` block.
+
+    Examples
+    --------
+    >>> from sklearn_nli import get_config
+    >>> config = get_config()
+    >>> sorted(config)
+    ['result_cache_size']
+    >>> config["result_cache_size"]
+    100000
+    """
+    with _global_lock:
+        config = dict(_global_config)
+    config.update(_thread_overrides())
+    return config
+
+
+def set_config(result_cache_size=None):
+    """Set the configuration of sklearn_nli for the whole process.
+
+    A value left as ``None`` is left unchanged. The new values apply to every
+    thread, except within a :func:`config_context` that overrides them in
+    another thread; in the calling thread they also replace the values of the
+    :func:`config_context` it is in, if any, until that block exits.
+
+    Parameters
+    ----------
+    result_cache_size : int, default=None
+        How many (premise, hypothesis) pairs' logits each loaded model keeps,
+        so that ``predict`` after ``predict_proba``, ``score``, and grid points
+        that do not change the pairs reuse them (the oldest are evicted first).
+        0 disables the cache. The caches are emptied when it changes. The
+        default configuration is 100,000 pairs.
+
+    Raises
+    ------
+    TypeError
+        If ``result_cache_size`` is not an integer.
+    ValueError
+        If ``result_cache_size`` is negative.
+
+    See Also
+    --------
+    get_config : The configuration in force.
+    config_context : Set the configuration for a ``with`` block only.
+
+    Examples
+    --------
+    >>> from sklearn_nli import get_config, set_config
+    >>> set_config(result_cache_size=10_000)
+    >>> get_config()["result_cache_size"]
+    10000
+    >>> set_config(result_cache_size=100_000)  # back to the default
+    """
+    values = _checked({"result_cache_size": result_cache_size})
+    with _global_lock:
+        _global_config.update(values)
+    overrides = _thread_overrides()
+    for key in values.keys() & overrides.keys():
+        overrides[key] = values[key]
+
+
+@contextmanager
+def config_context(**kwargs):
+    """Set the configuration for the calling thread, within a ``with`` block.
+
+    On exit, normally or through an exception, the values that were in force
+    before the block are restored. Other threads do not see the values of the
+    block. Contexts nest.
+
+    Parameters
+    ----------
+    **kwargs
+        The configuration keys to set, as for :func:`set_config`:
+        ``result_cache_size`` (int >= 0). A value of ``None`` leaves the key
+        unchanged.
+
+    Yields
+    ------
+    None
+
+    Raises
+    ------
+    TypeError
+        If a key is unknown or a value has the wrong type.
+    ValueError
+        If a value is out of range.
+
+    See Also
+    --------
+    set_config : Set the configuration for the whole process.
+    get_config : The configuration in force.
+
+    Examples
+    --------
+    >>> from sklearn_nli import config_context, get_config
+    >>> with config_context(result_cache_size=0):  # no result cache in this block
+    ...     get_config()["result_cache_size"]
+    0
+    >>> get_config()["result_cache_size"]
+    100000
+    """
+    values = _checked(kwargs)
+    overrides = _thread_overrides()
+    previous = dict(overrides)
+    overrides.update(values)
+    try:
+        yield
+    finally:
+        overrides.clear()
+        overrides.update(previous)

@@ -1,0 +1,146 @@
+"""Docstring fragments that several public objects share, written once.
+
+A docstring names a fragment with a ``%(name)s`` placeholder and its object is
+decorated with :func:`fill_doc`, which replaces each placeholder with
+``DOCSTRINGS[name]``, indenting the fragment's lines like the placeholder's
+line. The placeholder is matched by a regular expression, not by ``%``
+formatting or ``str.format``, so the docstrings keep literal braces
+(``{"fp32", "bf16"}``, ``{class: phrase}``) and percent signs as they are, and
+an unknown name is an error at import time, never a silent hole in the
+rendered documentation.
+
+The idea is that of imbalanced-learn's ``Substitution`` decorator and MNE's
+``fill_doc``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+
+from ._engine import _CPU_BATCH_SIZE, _GPU_BATCH_SIZE
+
+__all__ = ["DOCSTRINGS", "fill_doc"]
+
+# The one description of the default batch size in the package; the values
+# themselves are the engine's.
+DEFAULT_BATCH_SIZE = f"{_CPU_BATCH_SIZE} on the CPU and {_GPU_BATCH_SIZE} on a GPU"
+
+DOCSTRINGS = {
+    # ---------------------------------------------- constructor parameters
+    "model": """\
+model : str, default="MoritzLaurer/MiniLM-L6-mnli"
+    Hugging Face Hub id or path of a local directory holding an NLI
+    sequence-classification model and its tokenizer. The model is loaded on
+    first use and shared by every estimator of the process.""",
+    "max_length": """\
+max_length : int, default=None
+    Token limit of a (premise, hypothesis) pair; the premise is truncated,
+    never the hypothesis. None uses the model's limit.""",
+    "batch_size": f"""\
+batch_size : int, default=None
+    Pairs per forward pass. None picks {DEFAULT_BATCH_SIZE} (the CPU
+    default is where ONNX Runtime ran fastest). On CUDA out-of-memory, a
+    batch is halved and retried.""",
+    "device": """\
+device : {"auto", "cpu", "cuda", "cuda:N", "mps"}, default="auto"
+    Where the model runs; "auto" picks CUDA, then MPS, then the CPU.""",
+    "precision": """\
+precision : {"fp32", "bf16", "fp16", "int8"}, default="fp32"
+    Numeric mode of the model. "fp32" gives the reference numbers (those
+    of transformers' pipelines). The others are opt-in fast modes that
+    trade a little agreement for speed: "bf16" (CPU or GPU autocast),
+    "fp16" (GPU only), "int8" (CPU only, dynamic quantization of the
+    linear layers). See the performance page for measured agreement.""",
+    "backend": """\
+backend : {"auto", "torch", "onnxruntime"}, default="auto"
+    What runs the model. "onnxruntime" (fp32 on the CPU; needs the
+    ``onnx`` extra) exports the model once, in memory, when it is loaded,
+    and runs it with ONNX Runtime: faster on CPUs, with logits within a few
+    1e-6 of torch's. "auto" uses it where it applies and is installed, and
+    torch everywhere else (GPUs, reduced precisions).""",
+    "cache": """\
+cache : bool, default=True
+    Keep the logits of scored pairs in a bounded in-process cache shared
+    by all estimators using the same model, device, precision and backend,
+    so that ``predict`` after ``predict_proba``, ``score``, and grid points
+    that do not change the pairs reuse them. Set False to always recompute.
+    The cache's size is ``set_config(result_cache_size=...)``.""",
+    "show_progress_bar": """\
+show_progress_bar : bool, default=False
+    Show a progress bar over the pairs of each call.""",
+    # ------------------------------------------------------ method parameters
+    "X_texts": """\
+X : array-like of str of shape (n_samples,) or (n_samples, n_columns)
+    Texts; 2-D input is read as text columns, joined with a space per row.""",
+    "X_pairs": """\
+X : array-like of shape (n_samples, 2) or DataFrame
+    Premise / hypothesis pairs: a list of ``(premise, hypothesis)`` tuples,
+    an array with two columns, or a DataFrame with two columns or the two
+    named by ``premise_column`` and ``hypothesis_column``.""",
+    "input_features": """\
+input_features : array-like of str, default=None
+    Ignored; present for API consistency.""",
+    # ---------------------------------------------------------- method returns
+    "feature_names_out": """\
+feature_names_out : ndarray of str objects
+    The classes as strings, in ``classes_`` order.""",
+    "transform_returns": """\
+features : ndarray of shape (n_samples, n_classes)
+    ``predict_proba(X)``: one column per class, named by
+    ``get_feature_names_out``.""",
+    "transform_see_also": """\
+predict_proba : What the columns hold.
+get_feature_names_out : The names of the columns.""",
+}
+
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+def fill_doc(obj):
+    """Replace the ``%(name)s`` placeholders of a docstring with shared fragments.
+
+    Parameters
+    ----------
+    obj : class or function
+        The object whose docstring to fill. For a class, the docstrings of the
+        functions defined in its body (its methods) are filled too.
+
+    Returns
+    -------
+    obj : class or function
+        The same object, its docstrings filled in place.
+
+    Raises
+    ------
+    ValueError
+        If a placeholder names no fragment of ``DOCSTRINGS``.
+    """
+    _fill_object(obj)
+    if inspect.isclass(obj):
+        for member in vars(obj).values():
+            if inspect.isfunction(member):
+                _fill_object(member)
+    return obj
+
+
+def _fill_object(obj):
+    if obj.__doc__:  # None under python -OO
+        obj.__doc__ = _fill(obj.__doc__, getattr(obj, "__qualname__", repr(obj)))
+
+
+def _fill(doc, where):
+    def replace(match):
+        name = match.group(1)
+        if name not in DOCSTRINGS:
+            raise ValueError(
+                f"The docstring of {where} names an unknown fragment %({name})s; the "
+                f"fragments are {sorted(DOCSTRINGS)}."
+            )
+        line_start = doc.rfind("\n", 0, match.start()) + 1
+        prefix = doc[line_start : match.start()]
+        indent = prefix[: len(prefix) - len(prefix.lstrip())]
+        first, *rest = DOCSTRINGS[name].split("\n")
+        return "\n".join([first] + [indent + line if line else line for line in rest])
+
+    return _PLACEHOLDER.sub(replace, doc)

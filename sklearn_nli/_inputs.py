@@ -1,0 +1,326 @@
+"""User data in, texts and pairs out: the one place that converts and checks input.
+
+The estimators, the command line and the Dask helpers all hand their data to
+these functions, so the same bad cell gives the same message wherever it comes
+from. A message names where the problem is:
+
+- ``row 7``: the position in a list or array, or the label of a pandas
+  ``RangeIndex`` (the row numbers pandas gives by default);
+- ``index label 'a'``: the label of any other pandas index, written as the user
+  wrote it (``12``, never ``np.int64(12)``);
+- ``column 'title'``: the column, for tables;
+
+and callers that read from somewhere larger (a file, a partition) put that
+place in front with :func:`in_place`.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from ._errors import InputError, InvalidInputTypeError, InvalidInputValueError
+
+# --------------------------------------------------------------------------
+# locations and messages
+
+
+def is_missing(value):
+    """Whether ``value`` is None, NaN, NA or NaT."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, (float, np.floating)) and bool(np.isnan(value))
+
+
+def _is_number(value):
+    return isinstance(value, (numbers.Real, np.number)) and not isinstance(value, (bool, np.bool_))
+
+
+def _plain(value):
+    """A numpy scalar as the Python value it stands for (``np.int64(12)`` -> ``12``)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def where(position, index=None, column=None):
+    """Name the row at ``position`` (by its index label where ``index`` has one) and column."""
+    if index is None:
+        place = f"row {position}"
+    elif isinstance(index, pd.RangeIndex):
+        place = f"row {index[position]}"
+    else:
+        place = f"index label {_plain(index[position])!r}"
+    if column is not None:
+        place += f", column {_plain(column)!r}"
+    return place
+
+
+def in_place(exc, place):
+    """``exc`` again, its message prefixed by the larger place it happened in.
+
+    ``place`` is e.g. ``"file 'news.csv'"`` or ``"partition 3 of the Dask
+    collection"``. The exception keeps its type, so callers catch it as before.
+    """
+    message = f"In {place}: {exc}"
+    try:
+        return type(exc)(message)
+    except Exception:  # an exception type whose constructor takes other arguments
+        base = InvalidInputTypeError if isinstance(exc, TypeError) else InvalidInputValueError
+        return base(message)
+
+
+def _missing_error(name, place):
+    return InvalidInputValueError(
+        f"{name} contains a missing value (NaN/None) at {place}; texts expected."
+    )
+
+
+def _type_error(name, value, place):
+    return InvalidInputTypeError(
+        f"{name} must hold strings, got {type(value).__name__} {value!r} at {place}."
+    )
+
+
+def _check_encodable(text, name, place):
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidInputValueError(
+            f"{name} holds a text at {place} that is not valid Unicode: {exc.reason} "
+            f"(character {exc.start}, {text[exc.start]!r}); such texts cannot be tokenized."
+        ) from None
+
+
+# --------------------------------------------------------------------------
+# texts
+
+
+def reject_non_collections(X, name="X", single="a single text in a list: [X]"):
+    """Reject a bare string, None and sparse matrices, with what to pass instead."""
+    if isinstance(X, (str, bytes)):
+        raise InvalidInputValueError(
+            f"Iterable over raw text documents expected, string object received for {name}. "
+            f"Wrap {single.replace('X', name)}."
+        )
+    if X is None:
+        raise InvalidInputValueError(
+            f"{name} is None: a list, array, Series or DataFrame of texts is expected."
+        )
+    if sp.issparse(X):
+        raise InvalidInputTypeError(
+            f"{name} is a sparse matrix; sparse input is not supported: texts are expected."
+        )
+
+
+def check_text_elements(values, name="X", index=None, column=None):
+    """Check that every element of a 1-D sequence is a string.
+
+    ``index`` (a pandas index) names rows by label; positions otherwise.
+    """
+    for position, value in enumerate(values):
+        if isinstance(value, str):
+            if not value.isascii():
+                _check_encodable(value, name, where(position, index, column))
+            continue
+        place = where(position, index, column)
+        if is_missing(value):
+            raise _missing_error(name, place)
+        raise _type_error(name, value, place)
+
+
+def as_1d_texts(X, name="X"):
+    """Return ``X`` as a list of strings if it is one-dimensional text input.
+
+    Returns None when ``X`` is two-dimensional, so that the caller can take its
+    own 2-D path (:func:`join_text_columns`).
+    """
+    reject_non_collections(X, name)
+    if isinstance(X, pd.DataFrame):
+        return None
+    if not isinstance(X, (list, tuple, np.ndarray, pd.Series)) and hasattr(X, "__array__"):
+        X = np.asarray(X)
+    if isinstance(X, pd.Series):
+        values = X.to_numpy(dtype=object)
+        check_text_elements(values, name, index=X.index, column=X.name)
+        return _non_empty(list(values), name)
+    if isinstance(X, np.ndarray):
+        if X.ndim != 1:
+            return None
+        if X.dtype.kind in "biufcmM":
+            raise InvalidInputValueError(
+                f"{name} is a 1-D array of {X.dtype} values, where texts are expected. "
+                "Reshape your data either using array.reshape(-1, 1) if it holds a single "
+                "column or array.reshape(1, -1) if it holds a single row of a 2-D input."
+            )
+        values = list(X)
+        check_text_elements(values, name)
+        return _non_empty(values, name)
+    try:
+        values = list(X)
+    except TypeError:
+        raise InvalidInputTypeError(
+            f"{name} must be a list, tuple, array, Series or DataFrame of texts, "
+            f"got {type(X).__name__}."
+        ) from None
+    if values and all(isinstance(v, (list, tuple, np.ndarray)) for v in values):
+        return None
+    check_text_elements(values, name)
+    return _non_empty(values, name)
+
+
+def _non_empty(values, name, what="text"):
+    if len(values) == 0:
+        raise InvalidInputValueError(f"{name} is empty: at least one {what} is needed.")
+    return values
+
+
+def cells_as_text(values, name="X", index=None, columns=None, missing="error"):
+    """Check a 2-D object array of cells and return it as strings, same shape.
+
+    Strings pass. A column that holds no string at all (a numeric column, such
+    as a year) is written as text; a number in a column that holds text is an
+    error, as in 1-D input. Missing values are errors, or ``None`` in the
+    result with ``missing="skip"``; infinities and other objects are errors.
+    """
+    out = np.empty(values.shape, dtype=object)
+    for col in range(values.shape[1]):
+        column = columns[col] if columns is not None else col
+        cells = values[:, col]
+        numeric = not any(isinstance(value, str) for value in cells)
+        for row, value in enumerate(cells):
+            if isinstance(value, str):
+                if not value.isascii():
+                    _check_encodable(value, name, where(row, index, column))
+                out[row, col] = value
+            elif is_missing(value):
+                if missing != "skip":
+                    raise _missing_error(name, where(row, index, column))
+                out[row, col] = None
+            elif numeric and _is_number(value):
+                if not np.isfinite(value):
+                    raise InvalidInputValueError(
+                        f"{name} contains inf at {where(row, index, column)}."
+                    )
+                out[row, col] = str(value)
+            else:
+                raise _type_error(name, value, where(row, index, column))
+    return out
+
+
+def join_text_columns(cells, name="X", index=None, columns=None):
+    """One text per row of a checked cell array: its present cells joined with a space."""
+    texts = []
+    for row, cells_of_row in enumerate(cells):
+        present = [cell for cell in cells_of_row if cell is not None]
+        if not present:
+            raise InvalidInputValueError(
+                f"{name} has no text in any column at {where(row, index)}: every cell is missing."
+            )
+        texts.append(" ".join(present))
+    return texts
+
+
+def select_columns(frame, columns, name="X"):
+    """``frame[columns]``, or an error that lists the columns there are."""
+    for column in columns:
+        if column not in frame.columns:
+            raise InvalidInputValueError(
+                f"{name} has no column {_plain(column)!r}; its columns are "
+                f"{[_plain(c) for c in frame.columns]!r}."
+            )
+    return frame[list(columns)]
+
+
+# --------------------------------------------------------------------------
+# pairs
+
+_SINGLE_PAIR = "a single pair in a list of (premise, hypothesis) tuples: [(premise, hypothesis)]"
+
+
+def as_pairs(X, premise_column=None, hypothesis_column=None, name="X"):
+    """Return ``(premises, hypotheses)`` as two lists of strings."""
+    reject_non_collections(X, name, single=_SINGLE_PAIR)
+    if isinstance(X, pd.DataFrame):
+        return _pairs_from_frame(X, premise_column, hypothesis_column, name)
+    if premise_column is not None or hypothesis_column is not None:
+        raise InvalidInputValueError(
+            "premise_column and hypothesis_column select columns of a DataFrame; "
+            f"{name} is a {type(X).__name__}. Pass a DataFrame or leave them as None."
+        )
+    if isinstance(X, np.ndarray):
+        if X.ndim != 2 or X.shape[1] != 2:
+            raise InvalidInputValueError(
+                f"{name} must have 2 columns (premise, hypothesis), got an array of "
+                f"shape {X.shape}."
+            )
+        rows = X.tolist()
+    else:
+        try:
+            rows = list(X)
+        except TypeError:
+            raise InvalidInputTypeError(
+                f"{name} must be an (n, 2) array, a list of (premise, hypothesis) pairs "
+                f"or a DataFrame, got {type(X).__name__}."
+            ) from None
+    _non_empty(rows, name, "(premise, hypothesis) pair")
+    for position, row in enumerate(rows):
+        if isinstance(row, str) or not hasattr(row, "__len__"):
+            raise InvalidInputTypeError(
+                f"{name} must hold (premise, hypothesis) pairs, got {type(row).__name__} "
+                f"{row!r} at {where(position)}."
+            )
+        if len(row) != 2:
+            raise InvalidInputValueError(
+                f"{name} must hold (premise, hypothesis) pairs, the pair at {where(position)} "
+                f"has {len(row)} elements."
+            )
+    premises = [row[0] for row in rows]
+    hypotheses = [row[1] for row in rows]
+    check_text_elements(premises, name, column="premise")
+    check_text_elements(hypotheses, name, column="hypothesis")
+    return premises, hypotheses
+
+
+def pair_columns(columns, premise_column=None, hypothesis_column=None, name="X"):
+    """The (premise, hypothesis) column names of a table with ``columns``."""
+    if (premise_column is None) != (hypothesis_column is None):
+        raise InvalidInputValueError("Set both premise_column and hypothesis_column, or neither.")
+    if premise_column is not None:
+        return [premise_column, hypothesis_column]
+    columns = list(columns)
+    if len(columns) != 2:
+        raise InvalidInputValueError(
+            f"{name} must have 2 columns (premise, hypothesis), got {len(columns)} "
+            f"columns {[_plain(c) for c in columns]!r}; set premise_column and "
+            "hypothesis_column to choose two."
+        )
+    return columns
+
+
+def _pairs_from_frame(X, premise_column, hypothesis_column, name):
+    columns = pair_columns(X.columns, premise_column, hypothesis_column, name)
+    frame = select_columns(X, columns, name)
+    _non_empty(frame, name, "(premise, hypothesis) pair")
+    premises = frame.iloc[:, 0].to_numpy(dtype=object)
+    hypotheses = frame.iloc[:, 1].to_numpy(dtype=object)
+    check_text_elements(premises, name, index=X.index, column=columns[0])
+    check_text_elements(hypotheses, name, index=X.index, column=columns[1])
+    return list(premises), list(hypotheses)
+
+
+__all__ = [
+    "InputError",
+    "as_1d_texts",
+    "as_pairs",
+    "cells_as_text",
+    "check_text_elements",
+    "in_place",
+    "is_missing",
+    "join_text_columns",
+    "pair_columns",
+    "reject_non_collections",
+    "select_columns",
+    "where",
+]

@@ -1,0 +1,295 @@
+"""Every parameter of the estimators and of the command line, declared once.
+
+``PARAMETERS`` maps each name to what values it takes. The estimators check
+their parameters against it (once, when they are used), the engine trusts what
+passed, and the command line builds its ``choices`` and argument types from
+it, so that a bad value is reported in the same words everywhere, and on the
+command line before any input is read. Messages follow one format:
+``"<name> must be <what>, got <value>."``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import numbers
+import re
+
+import numpy as np
+
+from ._errors import InvalidTypeError, InvalidValueError
+
+PRECISIONS = ("fp32", "bf16", "fp16", "int8")
+DEVICES = "'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'"
+_DEVICE_PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
+
+
+class Parameter:
+    """One parameter: how to check a value, and how the command line parses one."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def check(self, value):
+        """Return ``value`` (normalised, e.g. numpy integers to int) or raise."""
+        return value
+
+    def argparse_options(self):
+        """Keyword arguments of ``add_argument`` that parse and check a string."""
+        return {"type": self._from_string}
+
+    def _from_string(self, text):
+        try:
+            return self.check(self._convert(text))
+        except (ValueError, TypeError) as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    def _convert(self, text):
+        return text
+
+
+class Choice(Parameter):
+    """One of a fixed list of strings; ``choices`` may be a callable (read when used)."""
+
+    def __init__(self, name, choices):
+        super().__init__(name)
+        self._choices = choices
+
+    @property
+    def choices(self):
+        return tuple(self._choices() if callable(self._choices) else self._choices)
+
+    def check(self, value):
+        choices = self.choices
+        if not isinstance(value, str) or value not in choices:
+            raise InvalidValueError(
+                f"{self.name} must be one of {', '.join(map(repr, choices))}, got {value!r}."
+            )
+        return value
+
+    def argparse_options(self):
+        # A type rather than argparse's choices: the message is the table's, as from Python.
+        return {"type": self._from_string, "metavar": "{" + ",".join(self.choices) + "}"}
+
+
+class Integer(Parameter):
+    def __init__(self, name, minimum, allow_none=False):
+        super().__init__(name)
+        self.minimum = minimum
+        self.allow_none = allow_none
+        self.expected = f"{'None or ' if allow_none else ''}an integer >= {minimum}"
+
+    def check(self, value):
+        if value is None and self.allow_none:
+            return None
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+            raise InvalidTypeError(
+                f"{self.name} must be {self.expected}, got {value!r} of type "
+                f"{type(value).__name__}."
+            )
+        if value < self.minimum:
+            raise InvalidValueError(f"{self.name} must be {self.expected}, got {value}.")
+        return int(value)
+
+    def _convert(self, text):
+        try:
+            return int(text)
+        except ValueError:
+            raise InvalidValueError(
+                f"{self.name} must be an integer >= {self.minimum}, got {text!r}."
+            ) from None
+
+
+class Probability(Parameter):
+    def check(self, value):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+            raise InvalidTypeError(f"{self.name} must be a number in [0, 1], got {value!r}.")
+        if not 0.0 <= value <= 1.0:
+            raise InvalidValueError(f"{self.name} must be a number in [0, 1], got {value}.")
+        return float(value)
+
+    def _convert(self, text):
+        try:
+            return float(text)
+        except ValueError:
+            raise InvalidValueError(
+                f"{self.name} must be a number in [0, 1], got {text!r}."
+            ) from None
+
+
+class Flag(Parameter):
+    def check(self, value):
+        if not isinstance(value, (bool, np.bool_)):
+            raise InvalidTypeError(f"{self.name} must be True or False, got {value!r}.")
+        return bool(value)
+
+
+class Device(Parameter):
+    """Spelling only: whether the device exists is the engine's question."""
+
+    def check(self, value):
+        if not isinstance(value, str) or not _DEVICE_PATTERN.match(value):
+            raise InvalidValueError(f"{self.name} must be {DEVICES}, got {value!r}.")
+        return value
+
+
+class ModelName(Parameter):
+    def check(self, value):
+        if not isinstance(value, str) or not value.strip():
+            raise InvalidTypeError(
+                f"{self.name} must be a Hugging Face Hub model id or the path of a local "
+                f"model directory (a non-empty string), got {value!r}."
+            )
+        return value
+
+
+class Template(Parameter):
+    def check(self, value):
+        if not isinstance(value, str):
+            raise InvalidTypeError(
+                f"{self.name} must be a string containing '{{}}' once, got {value!r} of type "
+                f"{type(value).__name__}."
+            )
+        count = value.replace("{{", "").replace("}}", "").count("{}")
+        if count != 1:
+            raise InvalidValueError(
+                f"{self.name} must contain '{{}}' exactly once, where the label goes (e.g. "
+                f"'This example is {{}}.'); {value!r} contains it {count} times."
+            )
+        try:
+            value.format("label")
+        except (IndexError, KeyError, ValueError) as exc:
+            raise InvalidValueError(
+                f"{self.name} {value!r} cannot be formatted with a label: {exc}. Write literal "
+                "braces as '{{' and '}}'."
+            ) from None
+        return value
+
+
+class LabelName(Parameter):
+    """``entailment_label`` / ``contradiction_label``: None, a label name or an index."""
+
+    def check(self, value):
+        if value is None or isinstance(value, str):
+            return value
+        if isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_)):
+            return int(value)
+        raise InvalidTypeError(
+            f"{self.name} must be None, a label name from the model config or a column "
+            f"index, got {value!r}."
+        )
+
+
+class Labels(Parameter):
+    """``candidate_labels``: a list of distinct, non-missing labels."""
+
+    def check(self, value):
+        if value is None:
+            return None
+        if isinstance(value, str):
+            raise InvalidTypeError(
+                f"{self.name} must be a list of labels, got the string {value!r}; write "
+                f"[{value!r}] for a single label."
+            )
+        try:
+            labels = list(value)
+        except TypeError:
+            raise InvalidTypeError(
+                f"{self.name} must be a list of labels, got {value!r}."
+            ) from None
+        if not labels:
+            raise InvalidValueError(f"{self.name} is empty: give at least one label.")
+        from ._inputs import is_missing
+
+        seen = {}
+        for position, label in enumerate(labels):
+            if is_missing(label):
+                raise InvalidValueError(
+                    f"{self.name} contains a missing value at position {position}."
+                )
+            if label in seen:
+                raise InvalidValueError(
+                    f"{self.name} contains {label!r} twice (positions {seen[label]} and "
+                    f"{position}); each label must appear once."
+                )
+            seen[label] = position
+        return labels
+
+
+class Mapping(Parameter):
+    """None or a dict; what the dict must hold is checked where it is used."""
+
+    def __init__(self, name, what):
+        super().__init__(name)
+        self.what = what
+
+    def check(self, value):
+        if value is not None and not isinstance(value, dict):
+            raise InvalidTypeError(
+                f"{self.name} must be None or a dict {self.what}, got {type(value).__name__}."
+            )
+        return value
+
+
+class Column(Parameter):
+    """A column name of a DataFrame input, or None."""
+
+    def check(self, value):
+        return value
+
+
+def _backend_names():
+    from ._backends import backend_names
+
+    return ("auto", *backend_names())
+
+
+PARAMETERS = {
+    parameter.name: parameter
+    for parameter in (
+        ModelName("model"),
+        Device("device"),
+        Choice("precision", PRECISIONS),
+        Choice("backend", _backend_names),
+        Integer("batch_size", 1, allow_none=True),
+        Integer("max_length", 2, allow_none=True),
+        Flag("cache"),
+        Flag("show_progress_bar"),
+        Labels("candidate_labels"),
+        Template("hypothesis_template"),
+        Mapping("label_descriptions", "{class: phrase}"),
+        Flag("multi_label"),
+        Probability("threshold"),
+        LabelName("entailment_label"),
+        LabelName("contradiction_label"),
+        Choice("missing_text", ("error", "skip")),
+        Column("premise_column"),
+        Column("hypothesis_column"),
+        Mapping("label_map", "{class: model label or list of model labels}"),
+    )
+}
+
+ENGINE_PARAMETERS = (
+    "model",
+    "device",
+    "precision",
+    "backend",
+    "batch_size",
+    "max_length",
+    "cache",
+    "show_progress_bar",
+)
+
+
+def check_param(name, value):
+    """Check ``value`` against the table entry ``name``; return it normalised."""
+    return PARAMETERS[name].check(value)
+
+
+def check_params(estimator, names):
+    """Check the estimator's parameters ``names``; return ``{name: normalised value}``."""
+    return {name: check_param(name, getattr(estimator, name)) for name in names}
+
+
+def argparse_options(name):
+    """``add_argument`` keyword arguments for the parameter ``name`` (choices or a type)."""
+    return PARAMETERS[name].argparse_options()

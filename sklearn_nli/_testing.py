@@ -1,0 +1,63 @@
+"""Test utilities: build tiny random BERT NLI models on disk, offline.
+
+``build_tiny_model`` writes a 2-layer BERT sequence classifier with random
+weights and a small word-piece vocabulary, built in memory (no download, no
+network), in the layout that ``save_pretrained`` gives. The tests, the doctests
+and the benchmarks use it wherever a real NLI model would be too slow; its
+predictions mean nothing, but they go through exactly the code that a real
+model's do. The label tuples give the label orders of the common NLI models.
+"""
+
+from __future__ import annotations
+
+import os
+import string
+
+__all__ = ["CONTRADICTION_FIRST", "ENTAILMENT_FIRST", "GENERIC_LABELS", "build_tiny_model"]
+
+ENTAILMENT_FIRST = ("entailment", "neutral", "contradiction")  # MiniLM-L6-mnli
+CONTRADICTION_FIRST = ("contradiction", "entailment", "neutral")  # cross-encoder/nli-*
+GENERIC_LABELS = ("LABEL_0", "LABEL_1", "LABEL_2")
+
+_WORDS = (
+    "this example is about sports business world science technology politics the a "
+    "an of and to in on news game team market stock man woman person plays music "
+    "guitar dog cat runs park"
+).split()
+
+
+def build_tiny_model(directory, labels=ENTAILMENT_FIRST, seed=0, max_length=128):
+    """Save a 2-layer random BERT sequence classifier and its tokenizer in ``directory``."""
+    import torch
+    from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
+
+    directory = str(directory)
+    os.makedirs(directory, exist_ok=True)
+    characters = string.ascii_lowercase + string.digits
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    vocab += list(characters + string.punctuation) + ["##" + c for c in characters] + _WORDS
+    tokenizer = BertTokenizerFast(
+        vocab={token: i for i, token in enumerate(vocab)},
+        do_lower_case=True,
+        model_max_length=max_length,
+    )
+    torch.manual_seed(seed)
+    config = BertConfig(
+        vocab_size=len(vocab),
+        hidden_size=16,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=max_length,
+        initializer_range=0.2,
+        id2label=dict(enumerate(labels)),
+        label2id={label: i for i, label in enumerate(labels)},
+    )
+    model = BertForSequenceClassification(config).eval()
+    with torch.no_grad():
+        # A random head gives near-uniform outputs; widen it so that parity tests
+        # compare probabilities that really differ between classes and pairs.
+        model.classifier.weight.mul_(4.0)
+    model.save_pretrained(directory)
+    tokenizer.save_pretrained(directory)
+    return directory
