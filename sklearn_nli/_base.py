@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from sklearn.utils.validation import check_is_fitted
 
 from ._engine import get_engine
 from ._errors import InvalidValueError
@@ -35,6 +36,47 @@ class _NLIEngineMixin:
             "progress": self.show_progress_bar,
             "cache": self.cache,
         }
+
+
+class _ProbaFeaturesMixin:
+    """``transform``: the class probabilities as features, one named column per class."""
+
+    def transform(self, X):
+        """Return the class probabilities as features (same as ``predict_proba``).
+
+        Parameters
+        ----------
+        X : array-like
+            Texts or pairs, as ``predict_proba`` takes them.
+
+        Returns
+        -------
+        features : ndarray of shape (n_samples, n_classes)
+            ``predict_proba(X)``: one column per class, named by
+            ``get_feature_names_out``.
+
+        See Also
+        --------
+        predict_proba : What the columns hold.
+        get_feature_names_out : The names of the columns.
+        """
+        return self.predict_proba(X)
+
+    def get_feature_names_out(self, input_features=None):
+        """Get the names of the ``transform`` columns: the classes, as strings.
+
+        Parameters
+        ----------
+        input_features : array-like of str, default=None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            The classes as strings, in ``classes_`` order.
+        """
+        check_is_fitted(self)
+        return np.asarray([str(c) for c in self.classes_], dtype=object)
 
 
 def find_label_column(labels, prefix, override, parameter):
@@ -75,7 +117,3 @@ def softmax(scores):
     np.exp(proba, out=proba)
     proba /= proba.sum(axis=-1, keepdims=True)
     return proba
-
-
-def feature_names(classes):
-    return np.asarray([str(c) for c in classes], dtype=object)

@@ -78,21 +78,29 @@ X : array-like of shape (n_samples, 2) or DataFrame
     Premise / hypothesis pairs: a list of ``(premise, hypothesis)`` tuples,
     an array with two columns, or a DataFrame with two columns or the two
     named by ``premise_column`` and ``hypothesis_column``.""",
-    "input_features": """\
-input_features : array-like of str, default=None
-    Ignored; present for API consistency.""",
-    # ---------------------------------------------------------- method returns
-    "feature_names_out": """\
-feature_names_out : ndarray of str objects
-    The classes as strings, in ``classes_`` order.""",
-    "transform_returns": """\
-features : ndarray of shape (n_samples, n_classes)
-    ``predict_proba(X)``: one column per class, named by
-    ``get_feature_names_out``.""",
-    "transform_see_also": """\
-predict_proba : What the columns hold.
-get_feature_names_out : The names of the columns.""",
+    "dask_parameters": """\
+estimator : ZeroShotNLIClassifier or NLIPairScorer
+    A fitted estimator (checked here, before any work: NotFittedError),
+    copied when this function is called.
+X : dask.dataframe.Series, dask.dataframe.DataFrame or dask.bag.Bag
+    What the estimator's own method takes, in partitions: texts (a Series, a
+    DataFrame of text columns, a Bag of strings) or pairs (a DataFrame with
+    two columns or the estimator's ``premise_column`` and
+    ``hypothesis_column``, a Bag of ``(premise, hypothesis)`` tuples).""",
 }
+
+DOCSTRINGS["engine_parameters"] = "\n".join(
+    DOCSTRINGS[name]
+    for name in (
+        "max_length",
+        "batch_size",
+        "device",
+        "precision",
+        "backend",
+        "cache",
+        "show_progress_bar",
+    )
+)
 
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 

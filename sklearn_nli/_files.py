@@ -44,31 +44,25 @@ def describe(source):
 
 def input_format(source, given=None):
     """``given``, or the format of ``source`` told by its extension (``'-'``: lines)."""
-    if given:
-        return given
-    if source == "-":
-        return "lines"
-    suffix = Path(source).suffix.lower()
-    if suffix in INPUT_FORMATS:
-        return INPUT_FORMATS[suffix]
-    raise CLIError(
-        f"cannot tell the format of {source!r} from its extension {suffix or '(none)'!r}; "
-        "use a .csv, .tsv, .jsonl or .parquet file, or --input-format"
-    )
+    return _format(source, given, INPUT_FORMATS, "lines", "", ".csv, .tsv, .jsonl or .parquet")
 
 
 def output_format(output, given=None):
     """``given``, or the format of ``output`` told by its extension (``'-'``: CSV)."""
+    return _format(output, given, OUTPUT_FORMATS, "csv", "output ", ".csv, .tsv or .jsonl")
+
+
+def _format(path, given, formats, for_stdio, what, known):
     if given:
         return given
-    if output == "-":
-        return "csv"
-    suffix = Path(output).suffix.lower()
-    if suffix in OUTPUT_FORMATS:
-        return OUTPUT_FORMATS[suffix]
+    if path == "-":
+        return for_stdio
+    suffix = Path(path).suffix.lower()
+    if suffix in formats:
+        return formats[suffix]
     raise CLIError(
-        f"cannot tell the output format of {output!r} from its extension "
-        f"{suffix or '(none)'!r}; use a .csv, .tsv or .jsonl file, or --output-format"
+        f"cannot tell the {what}format of {path!r} from its extension {suffix or '(none)'!r}; "
+        f"use a {known} file, or --{what.strip() or 'input'}-format"
     )
 
 

@@ -184,28 +184,26 @@ def cells_as_text(values, name="X", index=None, columns=None, missing="error"):
     error, as in 1-D input. Missing values are errors, or ``None`` in the
     result with ``missing="skip"``; infinities and other objects are errors.
     """
+    numeric = [
+        not any(isinstance(v, str) for v in values[:, col]) for col in range(values.shape[1])
+    ]
     out = np.empty(values.shape, dtype=object)
-    for col in range(values.shape[1]):
+    for (row, col), value in np.ndenumerate(values):
         column = columns[col] if columns is not None else col
-        cells = values[:, col]
-        numeric = not any(isinstance(value, str) for value in cells)
-        for row, value in enumerate(cells):
-            if isinstance(value, str):
-                if not value.isascii():
-                    _check_encodable(value, name, where(row, index, column))
-                out[row, col] = value
-            elif is_missing(value):
-                if missing != "skip":
-                    raise _missing_error(name, where(row, index, column))
-                out[row, col] = None
-            elif numeric and _is_number(value):
-                if not np.isfinite(value):
-                    raise InvalidInputValueError(
-                        f"{name} contains inf at {where(row, index, column)}."
-                    )
-                out[row, col] = str(value)
-            else:
-                raise _type_error(name, value, where(row, index, column))
+        if isinstance(value, str):
+            if not value.isascii():
+                _check_encodable(value, name, where(row, index, column))
+            out[row, col] = value
+        elif is_missing(value):
+            if missing != "skip":
+                raise _missing_error(name, where(row, index, column))
+            out[row, col] = None
+        elif numeric[col] and _is_number(value):
+            if not np.isfinite(value):
+                raise InvalidInputValueError(f"{name} contains inf at {where(row, index, column)}.")
+            out[row, col] = str(value)
+        else:
+            raise _type_error(name, value, where(row, index, column))
     return out
 
 

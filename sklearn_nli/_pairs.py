@@ -8,7 +8,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_consistent_length, check_is_fitted
 
-from ._base import _NLIEngineMixin, feature_names, softmax
+from ._base import _NLIEngineMixin, _ProbaFeaturesMixin, softmax
 from ._docstrings import fill_doc
 from ._errors import InvalidValueError
 from ._inputs import as_pairs
@@ -16,7 +16,9 @@ from ._params import check_params
 
 
 @fill_doc
-class NLIPairScorer(ClassifierMixin, TransformerMixin, _NLIEngineMixin, BaseEstimator):
+class NLIPairScorer(
+    ClassifierMixin, TransformerMixin, _NLIEngineMixin, _ProbaFeaturesMixin, BaseEstimator
+):
     """Score premise / hypothesis pairs with a natural language inference model.
 
     ``predict_proba`` is the softmax over the model's labels (entailment,
@@ -36,13 +38,7 @@ class NLIPairScorer(ClassifierMixin, TransformerMixin, _NLIEngineMixin, BaseEsti
         default the classes of ``y`` are matched to the model's labels by
         name, ignoring case, and a binary ``y`` made of the entailment label and
         one other label gets ``P(other) = 1 - P(entailment)``.
-    %(max_length)s
-    %(batch_size)s
-    %(device)s
-    %(precision)s
-    %(backend)s
-    %(cache)s
-    %(show_progress_bar)s
+    %(engine_parameters)s
 
     Attributes
     ----------
@@ -220,37 +216,6 @@ class NLIPairScorer(ClassifierMixin, TransformerMixin, _NLIEngineMixin, BaseEsti
         """
         scores = self._class_scores(X)
         return self.classes_[np.argmax(scores, axis=1)]
-
-    def transform(self, X):
-        """Class probabilities as features (same as ``predict_proba``).
-
-        Parameters
-        ----------
-        %(X_pairs)s
-
-        Returns
-        -------
-        %(transform_returns)s
-
-        See Also
-        --------
-        %(transform_see_also)s
-        """
-        return self.predict_proba(X)
-
-    def get_feature_names_out(self, input_features=None):
-        """Get the names of the ``transform`` columns: the classes, as strings.
-
-        Parameters
-        ----------
-        %(input_features)s
-
-        Returns
-        -------
-        %(feature_names_out)s
-        """
-        check_is_fitted(self)
-        return feature_names(self.classes_)
 
 
 def _explicit_mapping(label_map, model_labels):

@@ -24,7 +24,15 @@ _DEVICE_PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 
 
 class Parameter:
-    """One parameter: how to check a value, and how the command line parses one."""
+    """One parameter: how to check a value, and how the command line parses one.
+
+    ``parse`` turns the command line's string into a value (``int``,
+    ``float``; the string itself by default), and ``expected`` says what the
+    values are, for the message when it fails.
+    """
+
+    parse = staticmethod(str)
+    expected = "a string"
 
     def __init__(self, name):
         self.name = name
@@ -39,12 +47,14 @@ class Parameter:
 
     def _from_string(self, text):
         try:
-            return self.check(self._convert(text))
+            value = self.parse(text)
+        except ValueError:
+            message = f"{self.name} must be {self.expected}, got {text!r}."
+            raise argparse.ArgumentTypeError(message) from None
+        try:
+            return self.check(value)
         except (ValueError, TypeError) as exc:
             raise argparse.ArgumentTypeError(str(exc)) from None
-
-    def _convert(self, text):
-        return text
 
 
 class Choice(Parameter):
@@ -72,6 +82,8 @@ class Choice(Parameter):
 
 
 class Integer(Parameter):
+    parse = staticmethod(int)
+
     def __init__(self, name, minimum, allow_none=False):
         super().__init__(name)
         self.minimum = minimum
@@ -90,30 +102,17 @@ class Integer(Parameter):
             raise InvalidValueError(f"{self.name} must be {self.expected}, got {value}.")
         return int(value)
 
-    def _convert(self, text):
-        try:
-            return int(text)
-        except ValueError:
-            raise InvalidValueError(
-                f"{self.name} must be an integer >= {self.minimum}, got {text!r}."
-            ) from None
-
 
 class Probability(Parameter):
+    parse = staticmethod(float)
+    expected = "a number in [0, 1]"
+
     def check(self, value):
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-            raise InvalidTypeError(f"{self.name} must be a number in [0, 1], got {value!r}.")
+            raise InvalidTypeError(f"{self.name} must be {self.expected}, got {value!r}.")
         if not 0.0 <= value <= 1.0:
-            raise InvalidValueError(f"{self.name} must be a number in [0, 1], got {value}.")
+            raise InvalidValueError(f"{self.name} must be {self.expected}, got {value}.")
         return float(value)
-
-    def _convert(self, text):
-        try:
-            return float(text)
-        except ValueError:
-            raise InvalidValueError(
-                f"{self.name} must be a number in [0, 1], got {text!r}."
-            ) from None
 
 
 class Flag(Parameter):

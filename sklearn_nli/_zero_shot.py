@@ -14,7 +14,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._base import _NLIEngineMixin, feature_names, find_label_column, softmax
+from ._base import _NLIEngineMixin, _ProbaFeaturesMixin, find_label_column, softmax
 from ._docstrings import fill_doc
 from ._errors import InvalidValueError
 from ._inputs import as_1d_texts, cells_as_text, join_text_columns
@@ -24,7 +24,9 @@ _FIT_INPUT_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
 
 
 @fill_doc
-class ZeroShotNLIClassifier(ClassifierMixin, TransformerMixin, _NLIEngineMixin, BaseEstimator):
+class ZeroShotNLIClassifier(
+    ClassifierMixin, TransformerMixin, _NLIEngineMixin, _ProbaFeaturesMixin, BaseEstimator
+):
     """Zero-shot text classifier built on a natural language inference model.
 
     Each text is the premise; each class becomes a hypothesis
@@ -64,13 +66,7 @@ class ZeroShotNLIClassifier(ClassifierMixin, TransformerMixin, _NLIEngineMixin, 
         naming the row and column; "skip" leaves them out of the row's text,
         which joins the cells that are present (a row with no text at all is
         still an error). 1-D input never allows missing texts.
-    %(max_length)s
-    %(batch_size)s
-    %(device)s
-    %(precision)s
-    %(backend)s
-    %(cache)s
-    %(show_progress_bar)s
+    %(engine_parameters)s
 
     Attributes
     ----------
@@ -147,8 +143,8 @@ class ZeroShotNLIClassifier(ClassifierMixin, TransformerMixin, _NLIEngineMixin, 
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.string = True
         tags.input_tags.two_d_array = True
+        tags.input_tags.string = True
         tags.target_tags.required = False
         tags.classifier_tags.poor_score = True
         tags.classifier_tags.multi_label = bool(self.multi_label)
@@ -375,37 +371,6 @@ class ZeroShotNLIClassifier(ClassifierMixin, TransformerMixin, _NLIEngineMixin, 
         if self.multi_label:
             return (proba >= check_param("threshold", self.threshold)).astype(int)
         return self.classes_[np.argmax(proba, axis=1)]
-
-    def transform(self, X):
-        """Class probabilities as features (same as ``predict_proba``).
-
-        Parameters
-        ----------
-        %(X_texts)s
-
-        Returns
-        -------
-        %(transform_returns)s
-
-        See Also
-        --------
-        %(transform_see_also)s
-        """
-        return self.predict_proba(X)
-
-    def get_feature_names_out(self, input_features=None):
-        """Get the names of the ``transform`` columns: the classes, as strings.
-
-        Parameters
-        ----------
-        %(input_features)s
-
-        Returns
-        -------
-        %(feature_names_out)s
-        """
-        check_is_fitted(self)
-        return feature_names(self.classes_)
 
 
 def _check_lengths(n_texts, y):

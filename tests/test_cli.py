@@ -612,3 +612,41 @@ def test_readme_commands(tmp_path, tiny_model, capsys, monkeypatch):
         result = _read(tmp_path / output) if output else pd.read_csv(io.StringIO(out))
         assert len(result) > 0
         assert "prediction" in result.columns or "predictions" in result.columns
+
+
+# --------------------------------------------------------------------------
+# what is a user's problem (exit 2, one line) and what is a bug (exit 1, traceback)
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "valid"),
+    [
+        ("--device", "gpu", "'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'"),
+        ("--precision", "int4", "'fp32', 'bf16', 'fp16', 'int8'"),
+        ("--backend", "onnx", "'auto', 'onnxruntime', 'torch'"),
+    ],
+)
+def test_bad_choices_fail_before_the_input_is_read(
+    news_csv, capsys, monkeypatch, option, value, valid
+):
+    def never(*args):
+        raise AssertionError("the input was read")
+
+    monkeypatch.setattr("sklearn_nli.cli.read_table", never)
+    line = _exit_error(["classify", news_csv, "--labels", "a,b", option, value], capsys)
+    assert f"got {value!r}" in line and valid in line
+
+
+def test_a_bug_shows_its_traceback_and_exits_1(news_csv, tiny_model, capsys, monkeypatch):
+    def buggy(self, X):
+        raise ValueError("an unexpected value deep inside a library")
+
+    monkeypatch.setattr(ZeroShotNLIClassifier, "predict_proba", buggy)
+    status, out, err = _run(
+        ["classify", news_csv, "--labels", "a,b", "--model", tiny_model, "--text-column", "title"],
+        capsys,
+    )
+    assert status == 1 and out == ""
+    assert "Traceback" in err and "an unexpected value deep inside a library" in err
+    assert err.strip().splitlines()[-1].startswith("sklearn-nli: internal error")
+    assert "please report it" in err
