@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from sklearn.base import TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ._engine import get_engine
@@ -38,8 +39,12 @@ class _NLIEngineMixin:
         }
 
 
-class _ProbaFeaturesMixin:
-    """``transform``: the class probabilities as features, one named column per class."""
+class _ProbaFeaturesMixin(TransformerMixin):
+    """``transform``: the class probabilities as features, one named column per class.
+
+    A TransformerMixin itself: scikit-learn wraps ``transform`` for
+    ``set_output`` only in the class that defines it.
+    """
 
     def transform(self, X):
         """Return the class probabilities as features (same as ``predict_proba``).

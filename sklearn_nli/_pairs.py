@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.special import logsumexp
-from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_consistent_length, check_is_fitted
 
@@ -16,9 +16,7 @@ from ._params import check_params
 
 
 @fill_doc
-class NLIPairScorer(
-    ClassifierMixin, TransformerMixin, _NLIEngineMixin, _ProbaFeaturesMixin, BaseEstimator
-):
+class NLIPairScorer(ClassifierMixin, _ProbaFeaturesMixin, _NLIEngineMixin, BaseEstimator):
     """Score premise / hypothesis pairs with a natural language inference model.
 
     ``predict_proba`` is the softmax over the model's labels (entailment,

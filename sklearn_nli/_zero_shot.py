@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.special import expit
-from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     check_array,
@@ -24,9 +24,7 @@ _FIT_INPUT_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
 
 
 @fill_doc
-class ZeroShotNLIClassifier(
-    ClassifierMixin, TransformerMixin, _NLIEngineMixin, _ProbaFeaturesMixin, BaseEstimator
-):
+class ZeroShotNLIClassifier(ClassifierMixin, _ProbaFeaturesMixin, _NLIEngineMixin, BaseEstimator):
     """Zero-shot text classifier built on a natural language inference model.
 
     Each text is the premise; each class becomes a hypothesis
