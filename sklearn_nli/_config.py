@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import threading
 from contextlib import contextmanager
-from numbers import Integral
 
 from ._cache import DEFAULT_CAPACITY
+from ._params import Integer
 
 __all__ = ["config_context", "get_config", "set_config"]
 
@@ -36,20 +36,8 @@ def _thread_overrides():
     return _threadlocal.overrides
 
 
-def _check_result_cache_size(value):
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(
-            f"result_cache_size must be an int >= 0 (a number of pairs), "
-            f"got {value!r} of type {type(value).__name__}"
-        )
-    if value < 0:
-        raise ValueError(
-            f"result_cache_size must be an int >= 0 (0 disables the cache), got {value}"
-        )
-    return int(value)
-
-
-_CHECKS = {"result_cache_size": _check_result_cache_size}
+# Checked by the parameter table, in its words: "result_cache_size must be an integer >= 0".
+_CHECKS = {"result_cache_size": Integer("result_cache_size", 0).check}
 
 
 def _checked(values):
