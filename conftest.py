@@ -7,11 +7,14 @@ Lives at the repository root so that both ``tests/`` and the doctests in
 """
 
 import os
+import tempfile
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# Exported graphs go to a folder of this run, never to the user's cache.
+os.environ["SKLEARN_NLI_CACHE_DIR"] = tempfile.mkdtemp(prefix="sklearn-nli-exports-")
 
 import pytest  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402

@@ -91,3 +91,54 @@ def linear_flops_per_token(config):
 def mean_tokens(tokenizer, premises, hypotheses):
     encoded = tokenizer(premises, hypotheses, truncation="only_first")
     return float(np.mean([len(ids) for ids in encoded["input_ids"]]))
+
+
+CPU_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_bf16", "amx_int8")
+
+
+def describe_machine():
+    """The lines every table is printed with: CPU, the flags that matter, library versions."""
+    import importlib.metadata
+    import platform
+
+    flags = set()
+    model = platform.processor() or "unknown CPU"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    break
+    except OSError:
+        pass
+    present = [flag for flag in CPU_FLAGS if flag in flags]
+    absent = [flag for flag in CPU_FLAGS if flag not in flags]
+    versions = []
+    for package in ("torch", "transformers", "onnxruntime", "openvino", "sklearn-nli"):
+        try:
+            versions.append(f"{package} {importlib.metadata.version(package)}")
+        except importlib.metadata.PackageNotFoundError:
+            versions.append(f"{package} not installed")
+    return [
+        f"CPU: {model}, {torch.get_num_threads()} threads",
+        f"CPU flags: {', '.join(present) or 'none'} (absent: {', '.join(absent) or 'none'})",
+        "versions: " + "; ".join(versions),
+    ]
+
+
+def installed_configurations(device="cpu"):
+    """Every (backend, precision) that this machine can run, in the registry's order."""
+    from sklearn_nli._backends import backend_names, get_backend
+    from sklearn_nli._params import PRECISIONS
+
+    configurations = []
+    for name in backend_names():
+        backend = get_backend(name)
+        if not backend.is_available():
+            continue
+        for precision in PRECISIONS:
+            if backend.unsupported(device, precision) is None:
+                configurations.append((name, precision))
+    return configurations

@@ -4,8 +4,9 @@
 
 On the same AG News texts x 4 topic labels and the same model, times the
 transformers zero-shot pipeline at batch size 1 (its default) and at its best
-of {8, 32, 64}, then ZeroShotNLIClassifier at fp32 and in each fast mode (result
-cache off, so every call really runs the model). Prints pairs/s, ratios against
+of {8, 32, 64}, then ZeroShotNLIClassifier with every (backend, precision) this
+machine can run, or those of ``--configs`` (result cache off, so every call
+really runs the model). Prints pairs/s, ratios against
 the pipeline, max |p - p_pipeline|, agreement of the fast modes with fp32, and
 the share of the GEMM-bound limit: a sustained fp32 matmul rate measured at the
 model's layer shapes in this run, divided by the model's linear-layer FLOPs per
@@ -24,12 +25,13 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np  # noqa: E402
-import torch  # noqa: E402
 from _common import (  # noqa: E402
     AG_NEWS_LABELS,
     ag_news,
     best_time,
+    describe_machine,
     gemm_rate,
+    installed_configurations,
     linear_flops_per_token,
     mean_tokens,
 )
@@ -48,7 +50,7 @@ def main():
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--batch-size", type=int, default=None, help="ours (default: default)")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--modes", default="bf16,int8", help="fast modes to time, comma-separated")
+    parser.add_argument("--configs", default=None, help="backend:precision,... (default: all)")
     parser.add_argument("--skip-pipeline-bs1", action="store_true")
     args = parser.parse_args()
 
@@ -59,7 +61,7 @@ def main():
     print(
         f"model {args.model}; {len(texts)} AG News texts x {len(labels)} labels = {n_pairs} pairs"
     )
-    print(f"device {device}; torch {torch.__version__}; {torch.get_num_threads()} threads\n")
+    print("\n".join(describe_machine()) + f"\ndevice {device}\n")
 
     def pipeline_runner(batch_size):
         classifier = pipeline(
@@ -93,13 +95,15 @@ def main():
         runs[name] = [pipeline_runner(batch_size), np.inf, None, None]
         pipeline_names.append(name)
     call, load = our_runner()
-    runs["sklearn_nli fp32"] = [call, np.inf, None, load]
+    runs["sklearn_nli fp32 (auto)"] = [call, np.inf, None, load]
     backend = get_engine(args.model, device).backend
-    call, load = our_runner(backend="torch")
-    runs["sklearn_nli fp32, backend=torch"] = [call, np.inf, None, load]
-    for mode in filter(None, args.modes.split(",")):
-        call, load = our_runner(precision=mode)
-        runs[f"sklearn_nli {mode}"] = [call, np.inf, None, load]
+    if args.configs:
+        configurations = [tuple(c.split(":")) for c in args.configs.split(",")]
+    else:
+        configurations = installed_configurations(device)
+    for name, precision in configurations:
+        call, load = our_runner(backend=name, precision=precision)
+        runs[f"sklearn_nli {name}:{precision}"] = [call, np.inf, None, load]
 
     if not args.skip_pipeline_bs1:  # slow: one round only, timed first
         seconds, proba = best_time(pipeline_runner(1), 1)
@@ -136,12 +140,12 @@ def main():
 
     names = list(runs)
     reference = runs[names[0]][2]
-    fp32 = runs["sklearn_nli fp32, backend=torch"][2]
+    fp32 = runs["sklearn_nli fp32 (auto)"][2]
     default_seconds = runs[names[0]][1] if not args.skip_pipeline_bs1 else None
     best_name = min(pipeline_names, key=lambda name: runs[name][1])
     best_seconds = runs[best_name][1]
     header = (
-        f"{'run':34s} {'pairs/s':>8s} {'x pipe bs1':>10s} {'x pipe best':>11s} "
+        f"{'run':36s} {'pairs/s':>8s} {'x pipe bs1':>10s} {'x pipe best':>11s} "
         f"{'of limit':>8s} {'max|p-p_pipe|':>13s} {'argmax=fp32':>11s} {'load s':>7s}"
     )
     print(header)
@@ -152,12 +156,13 @@ def main():
         agreement = np.mean(proba.argmax(1) == fp32.argmax(1))
         load = f"{load:7.1f}" if load is not None else f"{'-':>7s}"
         print(
-            f"{name:34s} {rate_pairs:8.1f} {vs_default} {best_seconds / seconds:11.2f} "
+            f"{name:36s} {rate_pairs:8.1f} {vs_default} {best_seconds / seconds:11.2f} "
             f"{rate_pairs / limit:8.1%} {np.abs(proba - reference).max():13.2e} "
             f"{agreement:11.1%} {load}"
         )
     print(f"\n(pipeline best batch size: {best_name.split('=')[1]}; 'load s': first call,")
-    print(" including loading the model and, for ONNX Runtime, exporting it)")
+    print(" including loading the model and any export or quantization; 'argmax=fp32':")
+    print(" agreement with sklearn_nli fp32 on the default backend)")
 
 
 if __name__ == "__main__":

@@ -7,13 +7,15 @@ duration of a ``with`` block: a context entered in one thread is never seen by
 another, while a value set with ``set_config`` reaches every thread, worker
 threads (joblib, Dask's threaded scheduler) included.
 
-The only key is ``result_cache_size``: how many (premise, hypothesis) pairs'
-logits each loaded model keeps for reuse (see ``cache=`` on the estimators).
-The engine reads it at the start of every scoring call.
+The keys: ``result_cache_size``, how many (premise, hypothesis) pairs' logits
+each loaded model keeps for reuse (see ``cache=`` on the estimators), read by the
+engine at the start of every scoring call; ``export_cache_dir``, the folder
+where exported ONNX graphs are kept (or False), read when a model is loaded.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from contextlib import contextmanager
 
@@ -22,7 +24,18 @@ from ._params import Integer
 
 __all__ = ["config_context", "get_config", "set_config"]
 
-_DEFAULTS = {"result_cache_size": DEFAULT_CAPACITY}
+
+def _default_export_cache_dir():
+    if os.environ.get("SKLEARN_NLI_CACHE_DIR"):
+        return os.environ["SKLEARN_NLI_CACHE_DIR"]
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "sklearn-nli", "exports")
+
+
+_DEFAULTS = {
+    "result_cache_size": DEFAULT_CAPACITY,
+    "export_cache_dir": _default_export_cache_dir(),
+}
 
 _global_config = dict(_DEFAULTS)
 _global_lock = threading.Lock()
@@ -36,8 +49,19 @@ def _thread_overrides():
     return _threadlocal.overrides
 
 
-# Checked by the parameter table, in its words: "result_cache_size must be an integer >= 0".
-_CHECKS = {"result_cache_size": Integer("result_cache_size", 0).check}
+def _check_export_cache_dir(value):
+    if value is False or isinstance(value, (str, os.PathLike)) and str(value):
+        return value if value is False else os.fspath(value)
+    raise TypeError(
+        f"export_cache_dir must be a folder (a non-empty path) or False, got {value!r}."
+    )
+
+
+# result_cache_size is checked by the parameter table, in its words.
+_CHECKS = {
+    "result_cache_size": Integer("result_cache_size", 0).check,
+    "export_cache_dir": _check_export_cache_dir,
+}
 
 
 def _checked(values):
@@ -71,7 +95,7 @@ def get_config():
     >>> from sklearn_nli import get_config
     >>> config = get_config()
     >>> sorted(config)
-    ['result_cache_size']
+    ['export_cache_dir', 'result_cache_size']
     >>> config["result_cache_size"]
     100000
     """
@@ -81,7 +105,7 @@ def get_config():
     return config
 
 
-def set_config(result_cache_size=None):
+def set_config(result_cache_size=None, export_cache_dir=None):
     """Set the configuration of sklearn_nli for the whole process.
 
     A value left as ``None`` is left unchanged. The new values apply to every
@@ -97,11 +121,18 @@ def set_config(result_cache_size=None):
         that do not change the pairs reuse them (the oldest are evicted first).
         0 disables the cache. The caches are emptied when it changes. The
         default configuration is 100,000 pairs.
+    export_cache_dir : str, path or False, default=None
+        Folder where the ONNX graph exported for ``backend="onnxruntime"`` or
+        ``"openvino"`` is kept, so that the next process loading the same
+        model skips the export; False turns this off. The default
+        configuration is ``$SKLEARN_NLI_CACHE_DIR``, else
+        ``~/.cache/sklearn-nli/exports`` (under ``$XDG_CACHE_HOME`` when set).
 
     Raises
     ------
     TypeError
-        If ``result_cache_size`` is not an integer.
+        If ``result_cache_size`` is not an integer, or ``export_cache_dir``
+        neither a path nor False.
     ValueError
         If ``result_cache_size`` is negative.
 
@@ -118,7 +149,9 @@ def set_config(result_cache_size=None):
     10000
     >>> set_config(result_cache_size=100_000)  # back to the default
     """
-    values = _checked({"result_cache_size": result_cache_size})
+    values = _checked(
+        {"result_cache_size": result_cache_size, "export_cache_dir": export_cache_dir}
+    )
     with _global_lock:
         _global_config.update(values)
     overrides = _thread_overrides()

@@ -199,7 +199,7 @@ class NLIEngine:
             "input_ids": self.tokenizer.pad_token_id or 0,
             "token_type_ids": self.tokenizer.pad_token_type_id,
         }
-        self._runner, self.backend = build_runner(
+        self._runner, self.backend, self.backend_reason = build_runner(
             backend, network.eval(), device, precision, self._probe(), model
         )
 

@@ -26,7 +26,8 @@ def test_public_names():
 
 
 def test_defaults():
-    assert get_config() == {"result_cache_size": DEFAULT_CAPACITY}
+    assert get_config()["result_cache_size"] == DEFAULT_CAPACITY
+    assert sorted(get_config()) == ["export_cache_dir", "result_cache_size"]
     assert DEFAULT_CAPACITY == 100_000
 
 
@@ -120,13 +121,15 @@ def test_bad_values(value, error, message):
 def test_unknown_keys():
     with pytest.raises(
         TypeError,
-        match=r"unknown configuration key\(s\) 'cache_size'; valid keys: 'result_cache_size'",
+        match=r"unknown configuration key\(s\) 'cache_size'; "
+        r"valid keys: 'export_cache_dir', 'result_cache_size'",
     ):
         with config_context(cache_size=10):
             pass  # pragma: no cover
     with pytest.raises(TypeError, match="unexpected keyword argument 'cache_size'"):
         set_config(cache_size=10)
-    assert get_config() == {"result_cache_size": DEFAULT_CAPACITY}
+    assert get_config()["result_cache_size"] == DEFAULT_CAPACITY
+    assert sorted(get_config()) == ["export_cache_dir", "result_cache_size"]
 
 
 def test_bad_value_in_a_context_leaves_the_thread_unchanged():

@@ -7,9 +7,10 @@ import pytest
 import torch
 from transformers import AutoModelForSequenceClassification
 
-from sklearn_nli import NLIPairScorer, ZeroShotNLIClassifier
-from sklearn_nli._backends import _onnxruntime, resolve_backend
-from sklearn_nli._backends._onnxruntime import OnnxRunner, export_onnx, onnxruntime_available
+from sklearn_nli import NLIPairScorer, ZeroShotNLIClassifier, config_context
+from sklearn_nli._backends import _export, _onnxruntime, _openvino, resolve_backend
+from sklearn_nli._backends._export import export_onnx
+from sklearn_nli._backends._onnxruntime import OnnxRunner, onnxruntime_available
 from sklearn_nli._engine import clear_engine_cache, get_engine
 
 pytestmark = pytest.mark.skipif(
@@ -30,14 +31,17 @@ PAIRS = [(t, f"This is about {label}.") for t in TEXTS for label in LABELS[:2]]
 @pytest.fixture(autouse=True)
 def _fresh_engines():
     clear_engine_cache()
-    yield
+    with config_context(export_cache_dir=False):  # every load exports (test_export_cache.py)
+        yield
     clear_engine_cache()
 
 
-def test_auto_runs_fp32_on_the_cpu_with_onnxruntime(tiny_model):
+def test_auto_runs_fp32_on_the_cpu_with_an_exported_graph(tiny_model, monkeypatch):
+    monkeypatch.setattr(_openvino, "openvino_available", lambda: False)
     assert get_engine(tiny_model, "cpu").backend == "onnxruntime"
     assert get_engine(tiny_model, "cpu", backend="torch").backend == "torch"
-    assert get_engine(tiny_model, "cpu", "int8").backend == "torch"
+    # int8 is ONNX Runtime's quantizer (torch.ao.quantization is deprecated)
+    assert get_engine(tiny_model, "cpu", "int8").backend == "onnxruntime"
     assert get_engine(tiny_model, "cpu", "bf16").backend == "torch"
 
 
@@ -113,18 +117,20 @@ def test_resolve_backend():
     assert resolve_backend("torch", "cpu", "fp32") == "torch"
     assert resolve_backend("auto", "cpu", "fp32") == ("auto" if available else "torch")
     assert resolve_backend("auto", "cuda", "fp32") == "torch"
-    assert resolve_backend("auto", "cpu", "int8") == "torch"
+    assert resolve_backend("auto", "cpu", "int8") == "onnxruntime"
     assert resolve_backend("onnxruntime", "cpu", "fp32") == "onnxruntime"
-    with pytest.raises(ValueError, match="backend must be one of 'auto', 'onnxruntime', 'torch'"):
+    with pytest.raises(
+        ValueError, match="backend must be one of 'auto', 'openvino', 'onnxruntime'"
+    ):
         resolve_backend("onnx", "cpu", "fp32")
 
 
 @pytest.mark.parametrize(
-    ("device", "precision"), [("cpu", "int8"), ("cpu", "bf16"), ("cuda", "fp32"), ("mps", "fp32")]
+    ("device", "precision"), [("cpu", "fp16"), ("cpu", "bf16"), ("cuda", "fp32"), ("mps", "int8")]
 )
-def test_onnxruntime_backend_is_fp32_on_the_cpu_only(device, precision):
+def test_onnxruntime_backend_is_fp32_and_int8_on_the_cpu_only(device, precision):
     message = (
-        f"backend='onnxruntime' runs fp32 on the CPU only, got device={device!r} "
+        f"backend='onnxruntime' runs fp32 and int8 on the CPU only, got device={device!r} "
         f"and precision={precision!r}"
     )
     with pytest.raises(ValueError, match=re.escape(message)):
@@ -133,14 +139,15 @@ def test_onnxruntime_backend_is_fp32_on_the_cpu_only(device, precision):
 
 def test_estimator_reports_onnxruntime_misuse(tiny_model):
     clf = ZeroShotNLIClassifier(
-        tiny_model, candidate_labels=LABELS, device="cpu", precision="int8", backend="onnxruntime"
+        tiny_model, candidate_labels=LABELS, device="cpu", precision="bf16", backend="onnxruntime"
     ).fit()
-    with pytest.raises(ValueError, match="backend='onnxruntime' runs fp32 on the CPU only"):
+    with pytest.raises(ValueError, match="backend='onnxruntime' runs fp32 and int8 on the CPU"):
         clf.predict_proba(TEXTS)
 
 
 def test_missing_extra(tiny_model, monkeypatch):
     monkeypatch.setattr(_onnxruntime, "onnxruntime_available", lambda: False)
+    monkeypatch.setattr(_openvino, "openvino_available", lambda: False)
     assert get_engine(tiny_model, "cpu").backend == "torch"
     with pytest.raises(ImportError, match=re.escape("pip install 'sklearn-nli[onnx]'")):
         get_engine(tiny_model, "cpu", backend="onnxruntime")
@@ -151,8 +158,9 @@ def _broken_export(network, example):
 
 
 def test_failed_export_falls_back_to_torch_under_auto(tiny_model, monkeypatch):
+    monkeypatch.setattr(_openvino, "openvino_available", lambda: False)
     expected = get_engine(tiny_model, "cpu", backend="torch").logits(TEXTS, TEXTS, cache=False)
-    monkeypatch.setattr(_onnxruntime, "export_onnx", _broken_export)
+    monkeypatch.setattr(_export, "export_onnx", _broken_export)
     with pytest.warns(UserWarning, match="unsupported operator. Running it with torch instead"):
         engine = get_engine(tiny_model, "cpu")
     assert engine.backend == "torch"
@@ -160,12 +168,13 @@ def test_failed_export_falls_back_to_torch_under_auto(tiny_model, monkeypatch):
 
 
 def test_failed_export_is_an_error_when_onnxruntime_is_asked_for(tiny_model, monkeypatch):
-    monkeypatch.setattr(_onnxruntime, "export_onnx", _broken_export)
+    monkeypatch.setattr(_export, "export_onnx", _broken_export)
     with pytest.raises(RuntimeError, match="unsupported operator. Use backend='torch'"):
         get_engine(tiny_model, "cpu", backend="onnxruntime")
 
 
 def test_wrong_exported_logits_are_caught(tiny_model, monkeypatch):
+    monkeypatch.setattr(_openvino, "openvino_available", lambda: False)
     original = OnnxRunner.__call__
     monkeypatch.setattr(OnnxRunner, "__call__", lambda self, inputs: original(self, inputs) + 0.5)
     with pytest.warns(UserWarning, match="logits differ from torch's by up to 0.5"):

@@ -9,6 +9,7 @@ import pytest
 from transformers import pipeline
 
 from sklearn_nli import NLIPairScorer, ZeroShotNLIClassifier
+from sklearn_nli._backends import backend_names, get_backend
 
 TEXTS = [
     "the team plays a game in the park",
@@ -41,6 +42,19 @@ def _zero_shot_reference(model_path, texts, labels, multi_label):
     )
 
 
+# Every installed backend that runs fp32 on the CPU keeps the 1e-5 guarantee.
+FP32_BACKENDS = [
+    name
+    for name in backend_names()
+    if get_backend(name).is_available() and get_backend(name).unsupported("cpu", "fp32") is None
+]
+
+
+@pytest.fixture(scope="module", params=FP32_BACKENDS)
+def backend(request):
+    return {"device": "cpu", "backend": request.param}
+
+
 @pytest.fixture(scope="module", params=MODELS)
 def model_path(request):
     return request.getfixturevalue(request.param)
@@ -48,11 +62,15 @@ def model_path(request):
 
 @pytest.mark.parametrize("multi_label", [False, True])
 @pytest.mark.parametrize("batch_size", [1, 3, 32])
-def test_zero_shot_matches_pipeline(model_path, multi_label, batch_size):
+def test_zero_shot_matches_pipeline(backend, model_path, multi_label, batch_size):
     labels = sorted(LABELS)  # classes_ order
     expected = _zero_shot_reference(model_path, TEXTS, labels, multi_label)
     clf = ZeroShotNLIClassifier(
-        model_path, candidate_labels=labels, multi_label=multi_label, batch_size=batch_size
+        model_path,
+        **backend,
+        candidate_labels=labels,
+        multi_label=multi_label,
+        batch_size=batch_size,
     ).fit()
     proba = clf.predict_proba(TEXTS)
     assert proba.shape == (len(TEXTS), len(labels))
@@ -62,26 +80,26 @@ def test_zero_shot_matches_pipeline(model_path, multi_label, batch_size):
 
 
 @pytest.mark.parametrize("multi_label", [False, True])
-def test_zero_shot_shuffled_input_order(model_path, multi_label):
+def test_zero_shot_shuffled_input_order(backend, model_path, multi_label):
     labels = sorted(LABELS)
     expected = _zero_shot_reference(model_path, TEXTS, labels, multi_label)
     order = np.random.default_rng(0).permutation(len(TEXTS))
     clf = ZeroShotNLIClassifier(
-        model_path, candidate_labels=labels, multi_label=multi_label, batch_size=2
+        model_path, **backend, candidate_labels=labels, multi_label=multi_label, batch_size=2
     ).fit()
     proba = clf.predict_proba([TEXTS[i] for i in order])
     np.testing.assert_allclose(proba, expected[order], atol=TOLERANCE, rtol=0)
 
 
-def test_zero_shot_classes_from_y_follow_sorted_order(model_path):
+def test_zero_shot_classes_from_y_follow_sorted_order(backend, model_path):
     y = ["world", "sports", "business", "science and technology"] * 2
     expected = _zero_shot_reference(model_path, TEXTS, sorted(set(y)), multi_label=False)
-    clf = ZeroShotNLIClassifier(model_path).fit(TEXTS, y)
+    clf = ZeroShotNLIClassifier(model_path, **backend).fit(TEXTS, y)
     assert clf.classes_.tolist() == sorted(set(y))
     np.testing.assert_allclose(clf.predict_proba(TEXTS), expected, atol=TOLERANCE, rtol=0)
 
 
-def test_zero_shot_custom_template_matches_pipeline(model_path):
+def test_zero_shot_custom_template_matches_pipeline(backend, model_path):
     template = "The topic of this news is {}."
     labels = sorted(LABELS)
     classifier = pipeline("zero-shot-classification", model=model_path, device="cpu")
@@ -90,7 +108,7 @@ def test_zero_shot_custom_template_matches_pipeline(model_path):
         [[dict(zip(r["labels"], r["scores"]))[lab] for lab in labels] for r in results]
     )
     clf = ZeroShotNLIClassifier(
-        model_path, candidate_labels=labels, hypothesis_template=template
+        model_path, **backend, candidate_labels=labels, hypothesis_template=template
     ).fit()
     np.testing.assert_allclose(clf.predict_proba(TEXTS), expected, atol=TOLERANCE, rtol=0)
 
@@ -102,28 +120,28 @@ def _pair_reference(model_path, pairs):
 
 
 @pytest.mark.parametrize("batch_size", [1, 4, 32])
-def test_pairs_match_pipeline(model_path, batch_size):
+def test_pairs_match_pipeline(backend, model_path, batch_size):
     expected = _pair_reference(model_path, PAIRS)
-    scorer = NLIPairScorer(model_path, batch_size=batch_size).fit()
+    scorer = NLIPairScorer(model_path, batch_size=batch_size, **backend).fit()
     proba = scorer.predict_proba(PAIRS)
     reference = np.array([[row[label] for label in scorer.classes_] for row in expected])
     np.testing.assert_allclose(proba, reference, atol=TOLERANCE, rtol=0)
     assert np.ptp(proba) > 100 * TOLERANCE
 
 
-def test_pairs_shuffled_input_order(model_path):
+def test_pairs_shuffled_input_order(backend, model_path):
     expected = _pair_reference(model_path, PAIRS)
     order = np.random.default_rng(1).permutation(len(PAIRS))
-    scorer = NLIPairScorer(model_path, batch_size=2).fit()
+    scorer = NLIPairScorer(model_path, batch_size=2, **backend).fit()
     proba = scorer.predict_proba([PAIRS[i] for i in order])
     reference = np.array([[expected[i][label] for label in scorer.classes_] for i in order])
     np.testing.assert_allclose(proba, reference, atol=TOLERANCE, rtol=0)
 
 
-def test_pairs_sick_style_labels_match_pipeline(model_path):
+def test_pairs_sick_style_labels_match_pipeline(backend, model_path):
     y = ["ENTAILMENT", "NEUTRAL", "CONTRADICTION", "NEUTRAL", "ENTAILMENT", "CONTRADICTION"]
     expected = _pair_reference(model_path, PAIRS)
-    scorer = NLIPairScorer(model_path).fit(PAIRS, y)
+    scorer = NLIPairScorer(model_path, **backend).fit(PAIRS, y)
     assert scorer.classes_.tolist() == ["CONTRADICTION", "ENTAILMENT", "NEUTRAL"]
     reference = np.array([[row[c.lower()] for c in scorer.classes_] for row in expected])
     np.testing.assert_allclose(scorer.predict_proba(PAIRS), reference, atol=TOLERANCE, rtol=0)

@@ -12,11 +12,13 @@ imports nothing heavy.
 from __future__ import annotations
 
 import importlib
+import logging
 import warnings
 
 from .._errors import BackendError, InvalidValueError, MissingExtraError
 
 _REGISTRY: dict = {}
+logger = logging.getLogger("sklearn_nli")
 
 
 def register_backend(name, backend):
@@ -27,6 +29,7 @@ def register_backend(name, backend):
     _REGISTRY[name] = backend
 
 
+register_backend("openvino", "sklearn_nli._backends._openvino:OpenVINOBackend")
 register_backend("onnxruntime", "sklearn_nli._backends._onnxruntime:OnnxRuntimeBackend")
 register_backend("torch", "sklearn_nli._backends._torch:TorchBackend")
 
@@ -70,6 +73,17 @@ def resolve_backend(backend, device, precision):
     return candidates[0].name if len(candidates) == 1 else "auto"
 
 
+def _reason(backend, name, device, precision, skipped):
+    if backend != "auto":
+        return f"backend={name!r} was asked for"
+    order = ", ".join(n for n in _REGISTRY if get_backend(n).is_available())
+    reason = (
+        f"backend='auto' takes the first installed backend in its order of preference "
+        f"({order}) that runs precision={precision!r} on device={device!r}"
+    )
+    return reason + "".join(f"; {note}" for note in skipped)
+
+
 def _candidates(device, precision):
     backends = [get_backend(name) for name in _REGISTRY]
     candidates = [
@@ -82,17 +96,18 @@ def _candidates(device, precision):
 
 
 def build_runner(backend, network, device, precision, probe, model_name):
-    """Build the runner of the resolved ``backend``; return ``(runner, backend name)``.
+    """Build the runner of the resolved ``backend``; return ``(runner, name, reason)``.
 
-    Under ``"auto"``, a backend that fails to build is skipped with a warning
-    naming the reason and the backend used instead; a backend asked for by
-    name raises instead.
+    ``reason`` says why that backend runs the model. Under ``"auto"``, a
+    backend that fails to build is skipped with a warning naming the reason
+    and the backend used instead; a backend asked for by name raises instead.
     """
     names = [backend] if backend != "auto" else [c.name for c in _candidates(device, precision)]
+    skipped = []
     for position, name in enumerate(names):
         cls = get_backend(name)
         try:
-            return cls.build(network, device, precision, probe), name
+            runner = cls.build(network, device, precision, probe)
         except Exception as exc:
             message = f"Could not run model {model_name!r} with {cls.title}: {exc}"
             if position + 1 == len(names):
@@ -103,4 +118,9 @@ def build_runner(backend, network, device, precision, probe, model_name):
                 raise BackendError(f"{message}. Use backend='torch'.") from exc
             fallback = get_backend(names[position + 1]).title
             warnings.warn(f"{message}. Running it with {fallback} instead.", stacklevel=4)
+            skipped.append(f"{name} failed: {exc}")
+            continue
+        reason = _reason(backend, name, device, precision, skipped)
+        logger.info("Model %r runs with backend %r: %s.", model_name, name, reason)
+        return runner, name, reason
     raise AssertionError("unreachable")  # pragma: no cover

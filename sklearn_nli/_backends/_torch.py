@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import warnings
 
 import torch
 
 from .._errors import InvalidValueError
 from ._base import Backend
+from ._cpu import cpu_flags, native_bf16_flags
 
 
 class TorchBackend(Backend):
@@ -21,6 +23,12 @@ class TorchBackend(Backend):
             return "precision='fp16' is for GPUs; on the CPU use precision='bf16' or 'int8'."
         if precision == "int8" and kind != "cpu":
             return f"precision='int8' runs on the CPU only; on {device!r} use 'fp16' or 'bf16'."
+        if precision == "int8":
+            # torch's own quantization is deprecated: int8 is ONNX Runtime's quantizer.
+            return (
+                "precision='int8' runs with ONNX Runtime's int8 quantizer (backend='auto' or "
+                "'onnxruntime'), which needs the onnx extra: pip install 'sklearn-nli[onnx]'."
+            )
         return None
 
     @classmethod
@@ -28,11 +36,14 @@ class TorchBackend(Backend):
         reason = cls.unsupported(device, precision)
         if reason is not None:
             raise InvalidValueError(reason)
-        if precision == "int8":
-            network = quantize_int8(network)
-        else:
-            network = network.to(device)
-        return TorchRunner(network, device, precision)
+        if precision == "bf16" and device == "cpu" and cpu_flags() and not native_bf16_flags():
+            warnings.warn(
+                "precision='bf16' on this CPU runs torch's bf16 autocast without native bf16 "
+                "instructions (no avx512_bf16 or amx_bf16 in its flags): it is emulated, many "
+                "times slower than fp32 (0.08x measured on an AVX2 host). Use precision='fp32'.",
+                stacklevel=5,
+            )
+        return TorchRunner(network.to(device), device, precision)
 
 
 class TorchRunner:
@@ -59,12 +70,3 @@ class TorchRunner:
 def as_tensors(arrays):
     """numpy arrays by name as torch tensors sharing their memory."""
     return {name: torch.from_numpy(array) for name, array in arrays.items()}
-
-
-def quantize_int8(network):
-    """Dynamic int8 quantization of the Linear layers, per output channel."""
-    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
-
-    return quantize_dynamic(
-        network, {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8
-    )
