@@ -1,6 +1,7 @@
 """The engine: loading, devices, batching, dedup, the result cache, faults, precision."""
 
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -379,3 +380,14 @@ def test_default_batch_size_is_eight_pairs_on_the_cpu(engine, forwarded):
     engine.logits(TEXTS * 3, [f"hypothesis {i}" for i in range(len(TEXTS) * 3)], cache=False)
     assert max(forwarded) == _engine._CPU_BATCH_SIZE == 8
     assert sum(forwarded) == len(TEXTS) * 3
+
+
+def test_int8_is_onnxruntime_quantization_without_deprecation_warnings(tiny_model):
+    pytest.importorskip("onnxruntime")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        proba = _fit(tiny_model, precision="int8", cache=False).predict_proba(TEXTS)
+    assert np.isfinite(proba).all()
+    assert get_engine(tiny_model, "cpu", "int8").backend == "onnxruntime"
+    deprecations = [w for w in caught if "deprecat" in str(w.message).lower()]
+    assert deprecations == [], [str(w.message) for w in deprecations]

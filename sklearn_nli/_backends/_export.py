@@ -105,22 +105,25 @@ class ExportedGraph:
         self.from_cache = from_cache
 
 
-def exported_graph(network, example, refresh=False):
+def exported_graph(network, example, refresh=False, variant=None):
     """The ONNX graph of ``network``: from the disk cache, or exported (and stored there).
 
     ``refresh`` exports again even when a cached graph exists (it was found bad).
+    ``variant``, a ``(name, function)`` pair, stores ``function(graph)`` instead
+    of the graph (e.g. its int8 quantization) under a name of its own.
     """
     folder = get_config()["export_cache_dir"]
     if folder is False:
-        return ExportedGraph(export_onnx(network, example))
+        return ExportedGraph(_export(network, example, variant))
     folder = Path(folder).expanduser()
-    path = folder / f"{fingerprint(network, list(example))}.onnx"
+    suffix = f".{variant[0]}" if variant else ""
+    path = folder / f"{fingerprint(network, list(example))}{suffix}.onnx"
     if not refresh:
         try:
             return ExportedGraph(path.read_bytes(), path, from_cache=True)
         except OSError:
             pass  # not there yet, or unreadable: export
-    data = export_onnx(network, example)
+    data = _export(network, example, variant)
     try:
         _write_atomically(path, data)
     except OSError as exc:
@@ -132,6 +135,11 @@ def exported_graph(network, example, refresh=False):
         )
         return ExportedGraph(data)
     return ExportedGraph(data, path)
+
+
+def _export(network, example, variant):
+    graph = export_onnx(network, example)
+    return variant[1](graph) if variant else graph
 
 
 def _write_atomically(path, data):
@@ -158,24 +166,24 @@ def _remove_stale_temporaries(folder):
                 leftover.unlink()
 
 
-def build_checked(network, probe, make_runner, tolerance=PROBE_TOLERANCE):
+def build_checked(network, probe, make_runner, tolerance=PROBE_TOLERANCE, variant=None):
     """A runner of the exported graph whose logits match torch's on the probe batch.
 
-    ``make_runner(graph)`` builds the runner of an :class:`ExportedGraph`. A
-    cached graph that fails (unreadable, or wrong logits) is exported again,
-    once; a freshly exported one that fails raises.
+    ``make_runner(graph)`` builds the runner of an :class:`ExportedGraph`;
+    ``variant`` is as for :func:`exported_graph`. A cached graph that fails
+    (unreadable, or wrong logits) is exported again, once; a freshly exported
+    one that fails raises.
     """
     expected = TorchRunner(network, "cpu", "fp32")(probe["check"])
     example = as_tensors(probe["export"])
-    graph = exported_graph(network, example)
+    graph = exported_graph(network, example, variant=variant)
     try:
         return _checked(make_runner(graph), probe, expected, tolerance)
     except Exception:
         if not graph.from_cache:
             raise
-    return _checked(
-        make_runner(exported_graph(network, example, refresh=True)), probe, expected, tolerance
-    )
+    graph = exported_graph(network, example, refresh=True, variant=variant)
+    return _checked(make_runner(graph), probe, expected, tolerance)
 
 
 def _checked(runner, probe, expected, tolerance):

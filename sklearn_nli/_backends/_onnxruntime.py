@@ -65,8 +65,9 @@ class OnnxRuntimeBackend(Backend):
             return build_checked(
                 network,
                 probe,
-                lambda graph: OnnxRunner(quantize_int8(graph.data), threads),
+                lambda graph: OnnxRunner(graph.data, threads),
                 tolerance=_INT8_PROBE_TOLERANCE,
+                variant=("int8", quantize_int8),
             )
         return build_checked(network, probe, lambda graph: OnnxRunner(graph.data, threads))
 
