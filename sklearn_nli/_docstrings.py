@@ -49,16 +49,24 @@ device : {"auto", "cpu", "cuda", "cuda:N", "mps"}, default="auto"
 precision : {"fp32", "bf16", "fp16", "int8"}, default="fp32"
     Numeric mode of the model. "fp32" gives the reference numbers (those
     of transformers' pipelines). The others are opt-in fast modes that
-    trade a little agreement for speed: "bf16" (CPU or GPU autocast),
-    "fp16" (GPU only), "int8" (CPU only, dynamic quantization of the
-    linear layers). See the performance page for measured agreement.""",
+    trade a little agreement for speed: "bf16" (on the CPU, OpenVINO's
+    bf16 kernels where the CPU has native bf16, AVX512-BF16 or AMX;
+    elsewhere torch autocast, with a warning that it is emulated; on a GPU,
+    autocast), "fp16" (GPU only), "int8" (CPU only: ONNX Runtime's dynamic
+    quantization of the linear layers, per channel). See the performance
+    page for measured speed and agreement.""",
     "backend": """\
-backend : {"auto", "torch", "onnxruntime"}, default="auto"
-    What runs the model. "onnxruntime" (fp32 on the CPU; needs the
-    ``onnx`` extra) exports the model once, in memory, when it is loaded,
-    and runs it with ONNX Runtime: faster on CPUs, with logits within a few
-    1e-6 of torch's. "auto" uses it where it applies and is installed, and
-    torch everywhere else (GPUs, reduced precisions).""",
+backend : {"auto", "openvino", "onnxruntime", "torch"}, default="auto"
+    What runs the model. "openvino" (fp32 and bf16 on the CPU; the
+    ``openvino`` extra) and "onnxruntime" (fp32 and int8 on the CPU; the
+    ``onnx`` extra) run the model exported to ONNX once (kept on disk, see
+    ``set_config(export_cache_dir=...)``) and checked against torch on a
+    probe batch: at fp32 their logits stay within a few 1e-6 of torch's.
+    "auto" takes the first installed backend, in the order openvino,
+    onnxruntime, torch, that runs the device and precision (the
+    fastest-first order measured on CPUs), and falls back to the next one,
+    with a warning, if it fails; the engine's ``backend_reason`` and the
+    ``sklearn_nli`` logger (INFO) say which ran and why.""",
     "cache": """\
 cache : bool, default=True
     Keep the logits of scored pairs in a bounded in-process cache shared

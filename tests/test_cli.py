@@ -650,3 +650,11 @@ def test_a_bug_shows_its_traceback_and_exits_1(news_csv, tiny_model, capsys, mon
     assert "Traceback" in err and "an unexpected value deep inside a library" in err
     assert err.strip().splitlines()[-1].startswith("sklearn-nli: internal error")
     assert "please report it" in err
+
+
+def test_the_command_line_module_imports_nothing_heavy():
+    # --help, --version and argument errors answer in a fraction of a second.
+    heavy = ("torch", "transformers", "sklearn", "pandas")
+    code = f"import sys, sklearn_nli.cli; print(sorted(set({heavy!r}) & set(sys.modules)))"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "[]"

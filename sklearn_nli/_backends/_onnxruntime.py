@@ -9,7 +9,9 @@ per output channel, activations quantized per batch).
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import logging
 import os
 import tempfile
 
@@ -80,15 +82,28 @@ def quantize_int8(graph):
         source, target = os.path.join(folder, "fp32.onnx"), os.path.join(folder, "int8.onnx")
         with open(source, "wb") as handle:
             handle.write(graph)
-        quantize_dynamic(
-            source,
-            target,
-            per_channel=True,
-            weight_type=QuantType.QInt8,
-            op_types_to_quantize=["MatMul"],
-        )
+        # The quantizer logs advice about pre-processing on the root logger: not the user's concern.
+        with _root_logging_at(logging.ERROR):
+            quantize_dynamic(
+                source,
+                target,
+                per_channel=True,
+                weight_type=QuantType.QInt8,
+                op_types_to_quantize=["MatMul"],
+            )
         with open(target, "rb") as handle:
             return handle.read()
+
+
+@contextlib.contextmanager
+def _root_logging_at(level):
+    root = logging.getLogger()
+    previous = root.level
+    root.setLevel(max(level, previous))
+    try:
+        yield
+    finally:
+        root.setLevel(previous)
 
 
 class OnnxRunner:
