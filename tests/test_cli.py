@@ -623,7 +623,7 @@ def test_readme_commands(tmp_path, tiny_model, capsys, monkeypatch):
     [
         ("--device", "gpu", "'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'"),
         ("--precision", "int4", "'fp32', 'bf16', 'fp16', 'int8'"),
-        ("--backend", "onnx", "'auto', 'onnxruntime', 'torch'"),
+        ("--backend", "onnx", "'auto', 'openvino', 'onnxruntime', 'torch'"),
     ],
 )
 def test_bad_choices_fail_before_the_input_is_read(
