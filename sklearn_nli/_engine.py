@@ -20,11 +20,14 @@ from ._backends import build_runner, resolve_backend
 from ._cache import ResultCache, pair_key
 from ._config import get_config
 from ._errors import InvalidValueError, ModelDirectoryNotFoundError, ModelLoadError
+from ._hub import check_available
 
 __all__ = [
     "NLIEngine",
     "clear_engine_cache",
     "get_engine",
+    "get_engine_for_network",
+    "has_classification_head",
     "resolve_device",
 ]
 
@@ -38,6 +41,9 @@ _CPU_BATCH_SIZE = 8
 _GPU_BATCH_SIZE = 64
 
 _ENGINES: dict = {}
+# Engines of in-memory networks (fine-tuned estimators) kept at once, oldest dropped
+# first: each holds a whole model, and a grid search fine-tunes one per fold and point.
+_MAX_NETWORK_ENGINES = 4
 _ENGINES_LOCK = threading.Lock()
 _OUT_OF_MEMORY = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)
 
@@ -117,10 +123,66 @@ def get_engine(model, device, precision="fp32", backend="auto", progress=False):
         with _ENGINES_LOCK:
             engine = _ENGINES.get(key)
             if engine is None:
+                check_available(key[0])  # fails fast, and helpfully, offline
                 with _quiet_loading(progress):
                     engine = NLIEngine(*key)
                 _ENGINES[key] = engine
     return engine
+
+
+def get_engine_for_network(
+    network, tokenizer, fingerprint, device, precision="fp32", backend="auto", progress=False,
+    name=None,
+):
+    """Return the process-wide engine of an in-memory network, building it once.
+
+    The registry keys it by ``("network", fingerprint)``, where ``fingerprint``
+    is a digest of its weights and tokenizer, so that its cached results never
+    mix with those of the model it was fine-tuned from. ``network`` (a torch
+    sequence-classification model, in fp32 on the CPU, that the engine then
+    owns) and ``tokenizer`` may instead be given as ``network``, a function
+    returning ``(network, tokenizer)``, and ``tokenizer=None``: it is called
+    only when no engine of that fingerprint is loaded. The ONNX Runtime and
+    OpenVINO backends export this network (their disk cache is keyed by its
+    weights too). At most ``_MAX_NETWORK_ENGINES`` such engines are kept.
+    """
+    device = resolve_device(device)
+    key = (("network", fingerprint), device, precision, resolve_backend(backend, device, precision))
+    engine = _ENGINES.get(key)
+    if engine is None:
+        with _ENGINES_LOCK:
+            engine = _ENGINES.get(key)
+            if engine is None:
+                with _quiet_loading(progress):
+                    if tokenizer is None:
+                        network, tokenizer = network()
+                    label = name or f"fine-tuned model {fingerprint[:12]}"
+                    engine = NLIEngine.from_network(network, tokenizer, label, *key[1:])
+                _ENGINES[key] = engine
+                network_keys = [k for k in _ENGINES if isinstance(k[0], tuple)]
+                for old in network_keys[:-_MAX_NETWORK_ENGINES]:
+                    del _ENGINES[old]
+    return engine
+
+
+def has_classification_head(model):
+    """Whether ``model``'s checkpoint holds a sequence-classification head.
+
+    Read from its config's ``architectures`` (``BertModel`` for a plain
+    encoder): a config that names none, or cannot be read here, counts as
+    having one (the engine then loads it, or says why it cannot).
+    """
+    from transformers import AutoConfig
+
+    try:
+        with _quiet_loading(False):
+            config = AutoConfig.from_pretrained(_model_key(model))
+    except Exception:
+        return True
+    architectures = getattr(config, "architectures", None) or []
+    return not architectures or any(
+        name.endswith("ForSequenceClassification") for name in architectures
+    )
 
 
 @contextlib.contextmanager
@@ -189,6 +251,26 @@ class NLIEngine:
                 f"Model {model!r} has {config.num_labels} output label(s); an NLI model "
                 "needs at least 2 (entailment and the others)."
             )
+        self._attach(network, backend)
+
+    @classmethod
+    def from_network(cls, network, tokenizer, name, device, precision="fp32", backend="torch"):
+        """The engine of an in-memory ``network`` and ``tokenizer`` (not loaded by name).
+
+        ``name`` is what messages call the model. The engine owns ``network``
+        from then on (a backend may move it to ``device``).
+        """
+        engine = cls.__new__(cls)
+        engine.model_name = name
+        engine.device = device
+        engine.precision = precision
+        engine.tokenizer = tokenizer
+        engine._attach(network, backend)
+        return engine
+
+    def _attach(self, network, backend):
+        """Everything after loading: labels, limits, result cache, the backend's runner."""
+        config = network.config
         self.labels = [str(config.id2label[i]) for i in range(config.num_labels)]
         self.default_max_length = _default_max_length(self.tokenizer, config)
         self.result_cache = ResultCache(len(self.labels), get_config()["result_cache_size"])
@@ -200,8 +282,35 @@ class NLIEngine:
             "token_type_ids": self.tokenizer.pad_token_type_id,
         }
         self._runner, self.backend, self.backend_reason = build_runner(
-            backend, network.eval(), device, precision, self._probe(), model
+            backend, network.eval(), self.device, self.precision, self._probe(), self.model_name
         )
+
+    def trainable_network(self, labels=None):
+        """A fresh copy of the model to train: loaded again, fp32, on the CPU, in train mode.
+
+        With ``labels``, its classification head is a new one (random weights,
+        drawn from torch's global generator) with these labels, whatever head
+        the checkpoint has. Only for an engine loaded by name.
+        """
+        from transformers import AutoModelForSequenceClassification
+
+        options = {}
+        if labels is not None:
+            labels = [str(label) for label in labels]
+            options = {
+                "num_labels": len(labels),
+                "id2label": dict(enumerate(labels)),
+                "label2id": {label: i for i, label in enumerate(labels)},
+                "ignore_mismatched_sizes": True,
+            }
+        try:
+            with _quiet_loading(False):
+                network = AutoModelForSequenceClassification.from_pretrained(
+                    self.model_name, **options
+                )
+        except Exception as exc:
+            raise ModelLoadError(f"Could not load model {self.model_name!r}: {exc}") from exc
+        return network.float().train()
 
     # ---------------------------------------------------------------- public
 

@@ -115,6 +115,49 @@ class Probability(Parameter):
         return float(value)
 
 
+class Number(Parameter):
+    """A finite real number above ``minimum`` (or at least it, with ``inclusive``)."""
+
+    parse = staticmethod(float)
+
+    def __init__(self, name, minimum, inclusive=False):
+        super().__init__(name)
+        self.minimum = minimum
+        self.inclusive = inclusive
+        self.expected = f"a finite number {'>=' if inclusive else '>'} {minimum}"
+
+    def check(self, value):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+            raise InvalidTypeError(
+                f"{self.name} must be {self.expected}, got {value!r} of type "
+                f"{type(value).__name__}."
+            )
+        value = float(value)
+        above = value >= self.minimum if self.inclusive else value > self.minimum
+        if not (np.isfinite(value) and above):
+            raise InvalidValueError(f"{self.name} must be {self.expected}, got {value}.")
+        return value
+
+
+class RandomState(Parameter):
+    """None, a seed, or a ``numpy.random.RandomState`` (scikit-learn's convention)."""
+
+    parse = staticmethod(int)
+    expected = "None, an integer in [0, 2**32 - 1] or a numpy.random.RandomState"
+
+    def check(self, value):
+        if value is None or isinstance(value, np.random.RandomState):
+            return value
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+            raise InvalidTypeError(
+                f"{self.name} must be {self.expected}, got {value!r} of type "
+                f"{type(value).__name__}."
+            )
+        if not 0 <= value < 2**32:
+            raise InvalidValueError(f"{self.name} must be {self.expected}, got {value}.")
+        return int(value)
+
+
 class Flag(Parameter):
     def check(self, value):
         if not isinstance(value, (bool, np.bool_)):
@@ -264,6 +307,13 @@ PARAMETERS = {
         Column("premise_column"),
         Column("hypothesis_column"),
         Mapping("label_map", "{class: model label or list of model labels}"),
+        Integer("n_epochs", 0),
+        Number("learning_rate", 0.0),
+        Integer("train_batch_size", 1),
+        Probability("warmup_fraction"),
+        Number("weight_decay", 0.0, inclusive=True),
+        Integer("max_negatives", 1),
+        RandomState("random_state"),
     )
 }
 
@@ -276,6 +326,18 @@ ENGINE_PARAMETERS = (
     "max_length",
     "cache",
     "show_progress_bar",
+)
+
+
+# The fine-tuning parameters (``fit(X, y)`` with ``n_epochs > 0``) of both estimators;
+# ZeroShotNLIClassifier adds ``max_negatives``.
+FINE_TUNING_PARAMETERS = (
+    "n_epochs",
+    "learning_rate",
+    "train_batch_size",
+    "warmup_fraction",
+    "weight_decay",
+    "random_state",
 )
 
 
