@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 from sklearn.base import TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ._engine import get_engine
-from ._errors import InvalidValueError
-from ._params import ENGINE_PARAMETERS, check_params
+from ._engine import get_engine, resolve_device
+from ._errors import InvalidTypeError, InvalidValueError
+from ._params import ENGINE_PARAMETERS, FINE_TUNING_PARAMETERS, check_params
 
 
 class _NLIEngineMixin:
@@ -18,13 +20,25 @@ class _NLIEngineMixin:
 
     The engine is looked up in the process-wide cache on every call and never
     stored on the estimator, so clones, pickles and ``__dict__`` stay free of
-    weights.
+    weights. A fine-tuned estimator's engine is that of its own weights
+    (``fine_tuned_model_``), keyed in the cache by their fingerprint.
     """
 
     def _check_engine_params(self):
         check_params(self, ENGINE_PARAMETERS)
 
     def _engine(self):
+        """The engine predictions run on: the fine-tuned weights', if any."""
+        fine_tuned = getattr(self, "fine_tuned_model_", None)
+        if fine_tuned is None:
+            return self._base_engine()
+        self._check_engine_params()
+        return fine_tuned.engine(
+            self.device, self.precision, self.backend, self.show_progress_bar, self.model
+        )
+
+    def _base_engine(self):
+        """The engine of ``model`` as it is (``fit`` starts from it)."""
         self._check_engine_params()
         return get_engine(
             self.model, self.device, self.precision, self.backend, self.show_progress_bar
@@ -37,6 +51,127 @@ class _NLIEngineMixin:
             "progress": self.show_progress_bar,
             "cache": self.cache,
         }
+
+
+class _FineTuningMixin:
+    """``fit(X, y)`` with ``n_epochs > 0``: checks, the training call, the fitted state.
+
+    The training itself is :mod:`sklearn_nli._training`'s. ``fit`` runs
+    through :meth:`_fit_atomically`, so that a fit that fails or is interrupted
+    (KeyboardInterrupt) leaves the estimator as it was before the call.
+    """
+
+    _FINE_TUNED_ATTRIBUTES = ("fine_tuned_model_", "loss_curve_")
+
+    def _fit_atomically(self, fit, *args):
+        before = dict(self.__dict__)
+        try:
+            return fit(*args)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+
+    def _check_fine_tuning_params(self, extra=()):
+        return check_params(self, FINE_TUNING_PARAMETERS + tuple(extra))
+
+    def _check_training_data(self, n_samples, y, what):
+        """Before any training: X and y given, of the same length, no label missing."""
+        from ._inputs import is_missing
+
+        singular = what[:-1]
+        if n_samples is None or y is None:
+            given = "neither X nor y" if n_samples is None and y is None else (
+                "no X" if n_samples is None else "no y"
+            )
+            raise InvalidValueError(
+                f"n_epochs={self.n_epochs} fine-tunes the model on labelled {what}, but fit "
+                f"got {given}: pass the {what} as X and their labels as y, or set "
+                "n_epochs=0 for zero-shot use."
+            )
+        labels = np.asarray(y, dtype=object)
+        if labels.ndim == 0:
+            raise InvalidTypeError(
+                f"y must be array-like, one label per {singular}, got {type(y).__name__}."
+            )
+        if len(labels) != n_samples:
+            raise InvalidValueError(
+                f"X and y have inconsistent numbers of samples: X has {n_samples} {what} "
+                f"and y has {len(labels)} labels; fine-tuning needs one label per {singular}."
+            )
+        if n_samples == 0:
+            raise InvalidValueError(f"n_epochs={self.n_epochs} needs training {what}; X is empty.")
+        for position, value in np.ndenumerate(labels):
+            if is_missing(value):
+                where = f"row {position[0]}" + (f", column {position[1]}" if len(position) > 1 else "")
+                raise InvalidValueError(
+                    f"y has a missing value ({value!r}) at {where}: fine-tuning needs a label "
+                    f"for every {singular}. Drop the unlabelled {what} or label them."
+                )
+
+    def _fine_tune(self, engine, make_network, examples, objective, params):
+        """Train; return the fitted state ``{attribute: value}`` (nothing assigned yet)."""
+        from ._training import FineTunedModel, fine_tune
+
+        network, loss_curve = fine_tune(
+            engine,
+            make_network,
+            examples,
+            objective,
+            n_epochs=params["n_epochs"],
+            learning_rate=params["learning_rate"],
+            batch_size=params["train_batch_size"],
+            warmup_fraction=params["warmup_fraction"],
+            weight_decay=params["weight_decay"],
+            random_state=params["random_state"],
+            device=resolve_device(self.device),
+            max_length=self.max_length,
+            progress=self.show_progress_bar,
+        )
+        return {
+            "fine_tuned_model_": FineTunedModel.from_network(network, engine.tokenizer),
+            "loss_curve_": loss_curve,
+        }
+
+    def _set_fitted(self, fitted):
+        """Assign the fitted attributes; drop the fine-tuned ones a zero-shot fit lacks."""
+        for attribute in self._FINE_TUNED_ATTRIBUTES:
+            self.__dict__.pop(attribute, None)
+        for attribute, value in fitted.items():
+            setattr(self, attribute, value)
+
+    def save_pretrained(self, path):
+        """Save the fine-tuned model as a Hugging Face model directory.
+
+        The directory holds ``config.json`` (with the model's label names),
+        ``model.safetensors`` and the tokenizer's files: ``from_pretrained``,
+        the transformers pipelines, both estimators and ``sklearn-nli
+        --model`` load it as it is. It is the safe way to share a fine-tuned
+        model: loading a pickle from someone else runs their code.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The directory to write (created if needed; files of the same names
+            are replaced).
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            If the estimator is not fitted.
+        ValueError
+            If it was fitted without fine-tuning (``n_epochs=0``): its model is
+            ``model`` as it is.
+        """
+        check_is_fitted(self)
+        fine_tuned = getattr(self, "fine_tuned_model_", None)
+        if fine_tuned is None:
+            raise InvalidValueError(
+                f"This {type(self).__name__} was fitted without fine-tuning (n_epochs=0): "
+                f"its model is {self.model!r} as it is, and there is nothing to save. Fit "
+                "it with n_epochs > 0 first."
+            )
+        fine_tuned.save_pretrained(os.fspath(path))
 
 
 class _ProbaFeaturesMixin(TransformerMixin):

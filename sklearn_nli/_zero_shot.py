@@ -1,4 +1,4 @@
-"""ZeroShotNLIClassifier: text classification with an NLI model and no training."""
+"""ZeroShotNLIClassifier: text classification with an NLI model, zero-shot or fine-tuned."""
 
 from __future__ import annotations
 
@@ -14,7 +14,13 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._base import _NLIEngineMixin, _ProbaFeaturesMixin, find_label_column, softmax
+from ._base import (
+    _FineTuningMixin,
+    _NLIEngineMixin,
+    _ProbaFeaturesMixin,
+    find_label_column,
+    softmax,
+)
 from ._docstrings import fill_doc
 from ._errors import InvalidValueError
 from ._inputs import as_1d_texts, cells_as_text, join_text_columns
@@ -24,13 +30,18 @@ _FIT_INPUT_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
 
 
 @fill_doc
-class ZeroShotNLIClassifier(ClassifierMixin, _ProbaFeaturesMixin, _NLIEngineMixin, BaseEstimator):
+class ZeroShotNLIClassifier(
+    ClassifierMixin, _ProbaFeaturesMixin, _FineTuningMixin, _NLIEngineMixin, BaseEstimator
+):
     """Zero-shot text classifier built on a natural language inference model.
 
     Each text is the premise; each class becomes a hypothesis
     (``hypothesis_template.format(label)``), and the model's entailment scores
     for the K hypotheses become the class probabilities. No training text is
-    needed: ``fit`` only records the classes.
+    needed: by default ``fit`` only records the classes. With ``n_epochs > 0``,
+    ``fit(X, y)`` fine-tunes the model on the labelled texts, in the same
+    entailment format (few-shot learning); predictions then use the same
+    formulas with the fine-tuned weights.
 
     Parameters
     ----------
@@ -64,6 +75,19 @@ class ZeroShotNLIClassifier(ClassifierMixin, _ProbaFeaturesMixin, _NLIEngineMixi
         naming the row and column; "skip" leaves them out of the row's text,
         which joins the cells that are present (a row with no text at all is
         still an error). 1-D input never allows missing texts.
+    %(n_epochs)s
+    %(learning_rate)s
+    train_batch_size : int, default=4
+        Labelled texts per fine-tuning step, each with its group of
+        hypotheses (up to ``1 + max_negatives`` pairs).
+    max_negatives : int, default=15
+        Fine-tuning: the most other classes' hypotheses a text is paired with
+        in a step. With more classes, that many are drawn afresh each epoch,
+        which bounds the pairs per text with many labels. Multi-label: the
+        most negative labels per text (its positive ones are all kept).
+    %(warmup_fraction)s
+    %(weight_decay)s
+    %(random_state)s
     %(engine_parameters)s
 
     Attributes
@@ -78,6 +102,7 @@ class ZeroShotNLIClassifier(ClassifierMixin, _ProbaFeaturesMixin, _NLIEngineMixi
         ``X``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Column names of a DataFrame passed to ``fit``.
+    %(fine_tuned_attributes)s
 
     See Also
     --------
@@ -90,6 +115,19 @@ class ZeroShotNLIClassifier(ClassifierMixin, _ProbaFeaturesMixin, _NLIEngineMixi
     with a space into one text. Numbers in such input are written as text;
     missing values and infinities are errors.
 
+    Fine-tuning pairs each labelled text with the hypotheses of its class
+    (entailment) and of up to ``max_negatives`` other classes, built with the
+    same ``hypothesis_template`` and ``label_descriptions`` as predictions. The
+    loss is the prediction formula itself: the cross-entropy of the softmax
+    over the group's entailment logits (the listwise loss, one group per
+    text), which needs no balancing of the K-1 negatives against the positive
+    (a prototype on AG News: 0.855 accuracy at 32 texts per class, against
+    0.33-0.52 for K-1 contradiction pairs per text). In multi-label mode each
+    label is on its own: the binary cross-entropy of ``sigmoid(entailment -
+    contradiction)``.
+
+    %(fine_tuning_notes)s
+
     Examples
     --------
     >>> from sklearn_nli import ZeroShotNLIClassifier
@@ -100,6 +138,16 @@ class ZeroShotNLIClassifier(ClassifierMixin, _ProbaFeaturesMixin, _NLIEngineMixi
     ['politics', 'sports']
     >>> clf.hypotheses_
     ['This example is politics.', 'This example is sports.']
+
+    Fine-tuning on labelled texts (few-shot):
+
+    >>> texts = ["the team won the game", "the stock market fell"] * 4
+    >>> labels = ["sports", "business"] * 4
+    >>> clf = ZeroShotNLIClassifier(model_path, n_epochs=2, random_state=0)
+    >>> clf.fit(texts, labels).predict_proba(texts).shape
+    (8, 2)
+    >>> len(clf.loss_curve_)
+    2
     """
 
     def __init__(
@@ -114,6 +162,13 @@ class ZeroShotNLIClassifier(ClassifierMixin, _ProbaFeaturesMixin, _NLIEngineMixi
         entailment_label=None,
         contradiction_label=None,
         missing_text="error",
+        n_epochs=0,
+        learning_rate=5e-5,
+        train_batch_size=4,
+        max_negatives=15,
+        warmup_fraction=0.1,
+        weight_decay=0.01,
+        random_state=None,
         max_length=None,
         batch_size=None,
         device="auto",
@@ -131,6 +186,13 @@ class ZeroShotNLIClassifier(ClassifierMixin, _ProbaFeaturesMixin, _NLIEngineMixi
         self.entailment_label = entailment_label
         self.contradiction_label = contradiction_label
         self.missing_text = missing_text
+        self.n_epochs = n_epochs
+        self.learning_rate = learning_rate
+        self.train_batch_size = train_batch_size
+        self.max_negatives = max_negatives
+        self.warmup_fraction = warmup_fraction
+        self.weight_decay = weight_decay
+        self.random_state = random_state
         self.max_length = max_length
         self.batch_size = batch_size
         self.device = device
@@ -151,35 +213,90 @@ class ZeroShotNLIClassifier(ClassifierMixin, _ProbaFeaturesMixin, _NLIEngineMixi
     # ------------------------------------------------------------------ fit
 
     def fit(self, X=None, y=None):
-        """Record the classes; the model is not run.
+        """Record the classes; with ``n_epochs > 0``, fine-tune the model on ``X`` and ``y``.
+
+        Zero-shot (``n_epochs=0``) the model is not run. A fit that raises or
+        is interrupted leaves the estimator as it was before the call.
 
         Parameters
         ----------
         X : array-like of str of shape (n_samples,) or (n_samples, n_columns), default=None
-            Texts; only checked (zero-shot needs no training text).
+            Texts: only checked when zero-shot, the training texts when
+            fine-tuning.
         y : array-like of shape (n_samples,) or (n_samples, n_labels), default=None
             Class labels, or in multi-label mode a binary indicator matrix whose
             columns ``candidate_labels`` names. Optional when
-            ``candidate_labels`` is set.
+            ``candidate_labels`` is set and ``n_epochs=0``; fine-tuning needs
+            a label for every text, and at least 2 classes among them.
 
         Returns
         -------
         self : ZeroShotNLIClassifier
             The fitted estimator.
         """
+        return self._fit_atomically(self._fit, X, y)
+
+    def _fit(self, X, y):
         self._check_params()
+        tuning = self._check_fine_tuning_params(("max_negatives",))
         for attribute in _FIT_INPUT_ATTRIBUTES:
             self.__dict__.pop(attribute, None)
-        n_texts = None if X is None else len(self._texts(X, reset=True))
+        texts = None if X is None else self._texts(X, reset=True)
+        n_texts = None if texts is None else len(texts)
+        if tuning["n_epochs"] > 0:
+            self._check_training_data(n_texts, y, "texts")
         multi_label = self.multi_label
         candidates = check_param("candidate_labels", self.candidate_labels)
         if multi_label:
             classes = self._multi_label_classes(candidates, y, n_texts)
         else:
             classes = self._single_label_classes(candidates, y, n_texts)
-        self.classes_ = classes
-        self.hypotheses_ = self._hypotheses(classes)
+        fitted = {"classes_": classes, "hypotheses_": self._hypotheses(classes)}
+        if tuning["n_epochs"] > 0:
+            fitted.update(self._fine_tune_texts(texts, y, classes, fitted["hypotheses_"], tuning))
+        self._set_fitted(fitted)
         return self
+
+    def _fine_tune_texts(self, texts, y, classes, hypotheses, tuning):
+        from ._training import (
+            BinaryObjective,
+            ListwiseObjective,
+            label_examples,
+            multi_label_examples,
+        )
+
+        y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
+        if self.multi_label:
+            indicator = y.astype(int)
+            if (indicator == indicator.flat[0]).all():
+                raise InvalidValueError(
+                    f"y holds only {indicator.flat[0]}s: fine-tuning needs texts with and "
+                    "without labels (both 1s and 0s in y) to learn from."
+                )
+        else:
+            y = column_or_1d(y)
+            present = np.unique(y)
+            if len(present) < 2:
+                raise InvalidValueError(
+                    f"y holds a single class ({present.tolist()!r}): fine-tuning needs "
+                    "labelled texts of at least 2 classes, to learn what tells them apart."
+                )
+        engine = self._base_engine()
+        entailment = find_label_column(
+            engine.labels, "entail", self.entailment_label, "entailment_label"
+        )
+        if self.multi_label:
+            contradiction = find_label_column(
+                engine.labels, "contradict", self.contradiction_label, "contradiction_label"
+            )
+            examples = multi_label_examples(texts, indicator, hypotheses, tuning["max_negatives"])
+            objective = BinaryObjective(entailment, contradiction)
+        else:
+            index = {c: i for i, c in enumerate(classes.tolist())}
+            targets = [index[label] for label in y.tolist()]
+            examples = label_examples(texts, targets, hypotheses, tuning["max_negatives"])
+            objective = ListwiseObjective(entailment)
+        return self._fine_tune(engine, engine.trainable_network, examples, objective, tuning)
 
     def _check_params(self):
         self._check_engine_params()
