@@ -40,7 +40,7 @@ extensions = [
     "myst_nb",
 ]
 
-exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "jupyter_execute"]
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "jupyter_execute", "executed"]
 
 # autodoc + numpydoc: the API reference comes from the docstrings.
 autodoc_default_options = {"member-order": "bysource"}
@@ -80,9 +80,12 @@ html_theme_options = {
 html_static_path = []
 
 # -- notebooks ---------------------------------------------------------------
-# The notebooks live in ../notebooks (where they are run); Sphinx only reads
-# files under docs/, so the build copies them into docs/notebooks/ (ignored by
-# git). Only changed files are copied, so incremental builds stay incremental.
+# The notebooks live in ../notebooks (where they are run, without outputs);
+# docs/executed/ holds copies executed on a real model by
+# docs/execute_notebooks.py, with their outputs and figures, which the site
+# shows. Sphinx only reads files under docs/, so the build copies each page's
+# notebook (the executed copy when there is one) into docs/notebooks/ (ignored
+# by git). Only changed files are copied, so incremental builds stay incremental.
 
 
 def _copy_notebooks():
@@ -91,6 +94,8 @@ def _copy_notebooks():
     wanted = set()
     for source in sorted((ROOT / "notebooks").glob("*.ipynb")):
         wanted.add(source.name)
+        executed = DOCS / "executed" / source.name
+        source = executed if executed.exists() else source
         destination = target / source.name
         if not destination.exists() or destination.read_bytes() != source.read_bytes():
             shutil.copyfile(source, destination)

@@ -23,12 +23,15 @@ class Backend:
         What it needs installed, for the message when it is not.
     extra : str
         The command that installs what it needs.
+    cpu_precisions : tuple of str
+        The precisions it runs on the CPU (for the default :meth:`unsupported`).
     """
 
     name = ""
     title = ""
     requirement = ""
     extra = ""
+    cpu_precisions = ("fp32",)
 
     @classmethod
     def is_available(cls):
@@ -37,8 +40,17 @@ class Backend:
 
     @classmethod
     def unsupported(cls, device, precision):
-        """None if it runs ``precision`` on ``device``; else the message saying why not."""
-        return None
+        """None if it runs ``precision`` on ``device``; else the message saying why not.
+
+        By default: the CPU only, at the precisions of ``cls.cpu_precisions``.
+        """
+        if device == "cpu" and precision in cls.cpu_precisions:
+            return None
+        return (
+            f"backend={cls.name!r} runs {' and '.join(cls.cpu_precisions)} on the CPU only, got "
+            f"device={device!r} and precision={precision!r}; use backend='auto' or 'torch' for "
+            "other devices and precisions."
+        )
 
     @classmethod
     def build(cls, network, device, precision, probe):

@@ -45,20 +45,11 @@ class OnnxRuntimeBackend(Backend):
     title = "ONNX Runtime"
     requirement = "onnxruntime and onnx"
     extra = ONNX_EXTRA_HINT
+    cpu_precisions = ("fp32", "int8")
 
     @classmethod
     def is_available(cls):
         return onnxruntime_available()
-
-    @classmethod
-    def unsupported(cls, device, precision):
-        if device == "cpu" and precision in ("fp32", "int8"):
-            return None
-        return (
-            "backend='onnxruntime' runs fp32 and int8 on the CPU only, got "
-            f"device={device!r} and precision={precision!r}; use backend='auto' or "
-            "'torch' for other devices and precisions."
-        )
 
     @classmethod
     def build(cls, network, device, precision, probe):

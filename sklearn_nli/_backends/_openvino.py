@@ -52,6 +52,7 @@ class OpenVINOBackend(Backend):
     title = "OpenVINO"
     requirement = "openvino and onnx"
     extra = OPENVINO_EXTRA_HINT
+    cpu_precisions = ("fp32", "bf16")
 
     @classmethod
     def is_available(cls):
@@ -59,13 +60,8 @@ class OpenVINOBackend(Backend):
 
     @classmethod
     def unsupported(cls, device, precision):
-        if device != "cpu" or precision not in ("fp32", "bf16"):
-            return (
-                "backend='openvino' runs fp32 and bf16 on the CPU only, got "
-                f"device={device!r} and precision={precision!r}; use backend='auto' or "
-                "'torch' for other devices and precisions."
-            )
-        if precision == "bf16" and cls.is_available():
+        reason = super().unsupported(device, precision)
+        if reason is None and precision == "bf16" and cls.is_available():
             native, seen = native_bf16()
             if not native:
                 return (
@@ -73,7 +69,7 @@ class OpenVINOBackend(Backend):
                     f"instructions (AVX512-BF16 or AMX), and this one has none ({seen}); "
                     "bf16 would be emulated, many times slower than fp32. Use precision='fp32'."
                 )
-        return None
+        return reason
 
     @classmethod
     def build(cls, network, device, precision, probe):

@@ -1,0 +1,78 @@
+"""Run the notebooks on a real model and keep the executed copies that the docs show.
+
+    python docs/execute_notebooks.py --model PATH --label "the SICK stand-in ..."
+
+Executes every notebook of ``notebooks/`` top to bottom on the full data (not
+``SKLEARN_NLI_FAST``), with ``SKLEARN_NLI_MODEL=PATH``, and writes the result to
+``docs/executed/`` with a first cell that says which model, machine and date the
+outputs come from. The documentation build shows these copies (``docs/conf.py``);
+the notebooks in ``notebooks/`` stay without outputs, and CI still runs them on a
+tiny model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _machine():
+    name, flags = platform.processor() or "a CPU", set()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    name = line.split(":", 1)[1].strip()
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    break
+    except OSError:
+        pass
+    wanted = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16")
+    return f"{os.cpu_count()}-core {name} ({', '.join(f for f in wanted if f in flags)})"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--label", required=True, help="what the model is, for the readers")
+    parser.add_argument("--note", default="", help="a sentence on how to read the results")
+    parser.add_argument("--only", default=None, help="run only notebooks whose name contains this")
+    args = parser.parse_args()
+    os.environ["SKLEARN_NLI_MODEL"] = args.model
+    os.environ.pop("SKLEARN_NLI_FAST", None)
+    target = ROOT / "docs" / "executed"
+    target.mkdir(exist_ok=True)
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        if args.only and args.only not in path.name:
+            continue
+        notebook = nbformat.read(path, as_version=4)
+        start = time.perf_counter()
+        NotebookClient(
+            notebook,
+            timeout=3600,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(path.parent)}},
+        ).execute()
+        minutes = (time.perf_counter() - start) / 60
+        stamp = (
+            f"**Outputs from a real run**, {datetime.date.today():%Y-%m-%d}, with {args.label}, "
+            f"on a {_machine()}, in {minutes:.1f} minutes. {args.note} To run it yourself, "
+            "set `SKLEARN_NLI_MODEL` to your model (the default is `MoritzLaurer/MiniLM-L6-mnli`)."
+        )
+        notebook.cells.insert(0, nbformat.v4.new_markdown_cell(stamp))
+        nbformat.write(notebook, target / path.name)
+        print(f"{path.name}: {minutes:.1f} min", flush=True)
+
+
+if __name__ == "__main__":
+    main()
