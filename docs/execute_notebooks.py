@@ -7,13 +7,18 @@ Executes every notebook of ``notebooks/`` top to bottom on the full data (not
 ``docs/executed/`` with a first cell that says which model, machine and date the
 outputs come from. The documentation build shows these copies (``docs/conf.py``);
 the notebooks in ``notebooks/`` stay without outputs, and CI still runs them on a
-tiny model.
+tiny model. ``docs/executed/notes.json`` holds, per notebook, notes put after the
+first code cell containing a given text: what a reader should know about the
+model's answers there (``--notes-only`` rewrites them in the existing copies).
+Warnings that only the kernel's environment causes (tqdm's missing ipywidgets)
+are dropped from the outputs.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import os
 import platform
 import time
@@ -41,13 +46,37 @@ def _machine():
     return f"{os.cpu_count()}-core {name} ({', '.join(f for f in wanted if f in flags)})"
 
 
+def annotate(notebook, notes):
+    """Drop the kernel's environment warnings; put each note after its code cell, once."""
+    cells = [cell for cell in notebook.cells if "sklearn-nli-note" not in cell.metadata]
+    for cell in cells:
+        if cell.cell_type == "code":
+            cell.outputs = [out for out in cell.outputs if "TqdmWarning" not in out.get("text", "")]
+    for anchor, text in notes:
+        position = next(
+            i for i, cell in enumerate(cells) if cell.cell_type == "code" and anchor in cell.source
+        )
+        note = nbformat.v4.new_markdown_cell(text)
+        note.metadata["sklearn-nli-note"] = True
+        cells.insert(position + 1, note)
+    notebook.cells = cells
+    return notebook
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", required=True)
     parser.add_argument("--label", required=True, help="what the model is, for the readers")
     parser.add_argument("--note", default="", help="a sentence on how to read the results")
     parser.add_argument("--only", default=None, help="run only notebooks whose name contains this")
+    parser.add_argument("--notes-only", action="store_true", help="only rewrite the notes")
     args = parser.parse_args()
+    notes = json.loads((ROOT / "docs" / "executed" / "notes.json").read_text(encoding="utf-8"))
+    if args.notes_only:
+        for path in sorted((ROOT / "docs" / "executed").glob("*.ipynb")):
+            notebook = nbformat.read(path, as_version=4)
+            nbformat.write(annotate(notebook, notes.get(path.name, [])), path)
+        return
     os.environ["SKLEARN_NLI_MODEL"] = args.model
     os.environ.pop("SKLEARN_NLI_FAST", None)
     target = ROOT / "docs" / "executed"
@@ -70,7 +99,7 @@ def main():
             "set `SKLEARN_NLI_MODEL` to your model (the default is `MoritzLaurer/MiniLM-L6-mnli`)."
         )
         notebook.cells.insert(0, nbformat.v4.new_markdown_cell(stamp))
-        nbformat.write(notebook, target / path.name)
+        nbformat.write(annotate(notebook, notes.get(path.name, [])), target / path.name)
         print(f"{path.name}: {minutes:.1f} min", flush=True)
 
 

@@ -376,3 +376,20 @@ _CHECKS = {
 
 def test_every_notebook_is_checked():
     assert sorted(_CHECKS) == [path.stem for path in NOTEBOOKS]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
+def test_the_docs_show_an_executed_copy_of_the_same_code(path):
+    # docs/execute_notebooks.py writes docs/executed/; the site shows those copies.
+    executed = ROOT / "docs" / "executed" / path.name
+    assert executed.exists(), f"run docs/execute_notebooks.py: {executed} is missing"
+    cells = json.loads(executed.read_text(encoding="utf-8"))["cells"]
+    stamp = "".join(cells[0]["source"])
+    assert cells[0]["cell_type"] == "markdown" and stamp.startswith("**Outputs from a real run**")
+    assert _sources(executed) == _sources(path), "the notebook changed: execute it again"
+    code = [cell for cell in cells if cell["cell_type"] == "code"]
+    assert all(cell["execution_count"] for cell in code)
+    outputs = [out for cell in code for out in cell["outputs"]]
+    assert outputs and not [out for out in outputs if out["output_type"] == "error"]
+    if "plt." in "\n".join(_sources(path)):
+        assert any("image/png" in out.get("data", {}) for out in outputs)
