@@ -81,8 +81,10 @@ class _FineTuningMixin:
 
         singular = what[:-1]
         if n_samples is None or y is None:
-            given = "neither X nor y" if n_samples is None and y is None else (
-                "no X" if n_samples is None else "no y"
+            given = (
+                "neither X nor y"
+                if n_samples is None and y is None
+                else ("no X" if n_samples is None else "no y")
             )
             raise InvalidValueError(
                 f"n_epochs={self.n_epochs} fine-tunes the model on labelled {what}, but fit "
@@ -103,7 +105,9 @@ class _FineTuningMixin:
             raise InvalidValueError(f"n_epochs={self.n_epochs} needs training {what}; X is empty.")
         for position, value in np.ndenumerate(labels):
             if is_missing(value):
-                where = f"row {position[0]}" + (f", column {position[1]}" if len(position) > 1 else "")
+                where = f"row {position[0]}" + (
+                    f", column {position[1]}" if len(position) > 1 else ""
+                )
                 raise InvalidValueError(
                     f"y has a missing value ({value!r}) at {where}: fine-tuning needs a label "
                     f"for every {singular}. Drop the unlabelled {what} or label them."

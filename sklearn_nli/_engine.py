@@ -131,7 +131,13 @@ def get_engine(model, device, precision="fp32", backend="auto", progress=False):
 
 
 def get_engine_for_network(
-    network, tokenizer, fingerprint, device, precision="fp32", backend="auto", progress=False,
+    network,
+    tokenizer,
+    fingerprint,
+    device,
+    precision="fp32",
+    backend="auto",
+    progress=False,
     name=None,
 ):
     """Return the process-wide engine of an in-memory network, building it once.

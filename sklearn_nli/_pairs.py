@@ -2,25 +2,33 @@
 
 from __future__ import annotations
 
+import functools
+import warnings
+
 import numpy as np
 from scipy.special import logsumexp
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_consistent_length, check_is_fitted
 
-from ._base import _NLIEngineMixin, _ProbaFeaturesMixin, softmax
+from ._base import _FineTuningMixin, _NLIEngineMixin, _ProbaFeaturesMixin, softmax
 from ._docstrings import fill_doc
+from ._engine import get_engine, has_classification_head
 from ._errors import InvalidValueError
 from ._inputs import as_pairs
 from ._params import check_params
 
 
 @fill_doc
-class NLIPairScorer(ClassifierMixin, _ProbaFeaturesMixin, _NLIEngineMixin, BaseEstimator):
+class NLIPairScorer(
+    ClassifierMixin, _ProbaFeaturesMixin, _FineTuningMixin, _NLIEngineMixin, BaseEstimator
+):
     """Score premise / hypothesis pairs with a natural language inference model.
 
     ``predict_proba`` is the softmax over the model's labels (entailment,
     neutral, contradiction for the default model), mapped onto ``classes_``.
+    With ``n_epochs > 0``, ``fit(X, y)`` fine-tunes the model on the labelled
+    pairs first, also from a plain encoder with no NLI head.
 
     Parameters
     ----------
@@ -36,6 +44,13 @@ class NLIPairScorer(ClassifierMixin, _ProbaFeaturesMixin, _NLIEngineMixin, BaseE
         default the classes of ``y`` are matched to the model's labels by
         name, ignoring case, and a binary ``y`` made of the entailment label and
         one other label gets ``P(other) = 1 - P(entailment)``.
+    %(n_epochs)s
+    %(learning_rate)s
+    train_batch_size : int, default=32
+        Labelled pairs per fine-tuning step.
+    %(warmup_fraction)s
+    %(weight_decay)s
+    %(random_state)s
     %(engine_parameters)s
 
     Attributes
@@ -44,13 +59,29 @@ class NLIPairScorer(ClassifierMixin, _ProbaFeaturesMixin, _NLIEngineMixin, BaseE
         Sorted class labels: those of ``y``, or the model's labels when ``fit``
         gets no ``y``. The columns of ``predict_proba``.
     model_labels_ : list of str
-        The model's labels, in the order of its logits.
+        The model's labels, in the order of its logits (after fine-tuning from
+        a plain encoder: the classes of ``y``, as strings).
     label_mapping_ : dict
         ``{class: tuple of model labels}`` as used by ``predict_proba``.
+    %(fine_tuned_attributes)s
 
     See Also
     --------
     ZeroShotNLIClassifier : Zero-shot text classification with the same models.
+
+    Notes
+    -----
+    Fine-tuning minimizes the cross-entropy of ``predict_proba`` itself: the
+    softmax over the classes, a class that gathers several model labels
+    scoring the ``logsumexp`` of their logits. ``model`` may also be a plain
+    encoder (a BERT-family directory whose config names no
+    ``...ForSequenceClassification`` architecture, as sentence-transformers'
+    ``CrossEncoder`` can start from): fitting then creates a new
+    classification head whose labels are the classes of ``y``, with a
+    warning that says so, and trains it with the rest (``label_map`` must
+    then be None).
+
+    %(fine_tuning_notes)s
 
     Examples
     --------
@@ -61,6 +92,16 @@ class NLIPairScorer(ClassifierMixin, _ProbaFeaturesMixin, _NLIEngineMixin, BaseE
     >>> proba = scorer.predict_proba([("A man plays a guitar.", "A person makes music.")])
     >>> proba.shape, bool(abs(proba.sum() - 1) < 1e-9)
     ((1, 3), True)
+
+    Fine-tuning on labelled pairs:
+
+    >>> pairs = [("A man plays a guitar.", "A person makes music."),
+    ...          ("A dog runs in the park.", "A cat sleeps.")] * 4
+    >>> scorer = NLIPairScorer(model_path, n_epochs=1, random_state=0)
+    >>> scorer.fit(pairs, ["entailment", "contradiction"] * 4).classes_.tolist()
+    ['contradiction', 'entailment']
+    >>> len(scorer.loss_curve_)
+    1
     """
 
     def __init__(
@@ -70,6 +111,12 @@ class NLIPairScorer(ClassifierMixin, _ProbaFeaturesMixin, _NLIEngineMixin, BaseE
         premise_column=None,
         hypothesis_column=None,
         label_map=None,
+        n_epochs=0,
+        learning_rate=5e-5,
+        train_batch_size=32,
+        warmup_fraction=0.1,
+        weight_decay=0.01,
+        random_state=None,
         max_length=None,
         batch_size=None,
         device="auto",
@@ -82,6 +129,12 @@ class NLIPairScorer(ClassifierMixin, _ProbaFeaturesMixin, _NLIEngineMixin, BaseE
         self.premise_column = premise_column
         self.hypothesis_column = hypothesis_column
         self.label_map = label_map
+        self.n_epochs = n_epochs
+        self.learning_rate = learning_rate
+        self.train_batch_size = train_batch_size
+        self.warmup_fraction = warmup_fraction
+        self.weight_decay = weight_decay
+        self.random_state = random_state
         self.max_length = max_length
         self.batch_size = batch_size
         self.device = device
@@ -101,25 +154,44 @@ class NLIPairScorer(ClassifierMixin, _ProbaFeaturesMixin, _NLIEngineMixin, BaseE
         return tags
 
     def fit(self, X=None, y=None):
-        """Match the classes to the model's labels; the model is not run.
+        """Match the classes to the model's labels; with ``n_epochs > 0``, fine-tune.
+
+        Zero-shot (``n_epochs=0``) the model is not run. A fit that raises or
+        is interrupted leaves the estimator as it was before the call.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, 2), default=None
-            Pairs; only checked.
+            Pairs: only checked when zero-shot, the training pairs when
+            fine-tuning.
         y : array-like of shape (n_samples,), default=None
             Gold labels, e.g. SICK's ``ENTAILMENT`` / ``NEUTRAL`` /
             ``CONTRADICTION``. Without ``y``, the classes are the model's labels.
+            Fine-tuning needs a label for every pair, of at least 2 classes.
 
         Returns
         -------
         self : NLIPairScorer
             The fitted estimator.
         """
+        return self._fit_atomically(self._fit, X, y)
+
+    def _fit(self, X, y):
         self._check_engine_params()
         check_params(self, ("premise_column", "hypothesis_column", "label_map"))
-        n_pairs = None if X is None else len(self._pairs(X)[0])
-        model_labels = list(self._engine().labels)
+        tuning = self._check_fine_tuning_params()
+        fine_tuning = tuning["n_epochs"] > 0
+        pairs = None if X is None else self._pairs(X)
+        n_pairs = None if pairs is None else len(pairs[0])
+        if fine_tuning:
+            self._check_training_data(n_pairs, y, "pairs")
+        fresh_head = fine_tuning and not has_classification_head(self.model)
+        if fresh_head:
+            # Only its tokenizer is used: the torch backend, which exports nothing.
+            engine = get_engine(self.model, self.device, "fp32", "torch", self.show_progress_bar)
+        else:
+            engine = self._base_engine()
+        model_labels = list(engine.labels)
         if y is not None:
             y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
             if y.ndim != 1:
@@ -127,7 +199,15 @@ class NLIPairScorer(ClassifierMixin, _ProbaFeaturesMixin, _NLIEngineMixin, BaseE
             check_classification_targets(y)
             if n_pairs is not None:
                 check_consistent_length(np.empty(n_pairs), y)
-        if self.label_map is not None:
+            present = np.unique(y)
+            if fine_tuning and len(present) < 2:
+                raise InvalidValueError(
+                    f"y holds a single class ({present.tolist()!r}): fine-tuning needs labelled "
+                    "pairs of at least 2 classes, to learn what tells them apart."
+                )
+        if fresh_head:
+            classes, model_labels, mapping = self._fresh_head_labels(y)
+        elif self.label_map is not None:
             mapping = _explicit_mapping(self.label_map, model_labels)
             classes = np.unique(np.asarray(list(mapping)))
             if y is not None:
@@ -142,10 +222,53 @@ class NLIPairScorer(ClassifierMixin, _ProbaFeaturesMixin, _NLIEngineMixin, BaseE
         else:
             classes = np.unique(y)
             mapping = _mapping_by_name(classes, model_labels)
-        self.classes_ = classes
-        self.label_mapping_ = {c: mapping[c] for c in classes.tolist()}
-        self.model_labels_ = model_labels
+        fitted = {
+            "classes_": classes,
+            "label_mapping_": {c: mapping[c] for c in classes.tolist()},
+            "model_labels_": model_labels,
+        }
+        if fine_tuning:
+            fitted.update(self._fine_tune_pairs(engine, pairs, y, fitted, fresh_head, tuning))
+        self._set_fitted(fitted)
         return self
+
+    def _fresh_head_labels(self, y):
+        """Classes, head labels and mapping of a new head whose labels are y's classes."""
+        if self.label_map is not None:
+            raise InvalidValueError(
+                f"model={self.model!r} has no classification head, so fitting creates one "
+                "whose labels are the classes of y; label_map, which maps classes to an "
+                "existing head's labels, must be None."
+            )
+        classes = np.unique(y)
+        model_labels = [str(c) for c in classes.tolist()]
+        if len(set(model_labels)) != len(model_labels):
+            raise InvalidValueError(
+                f"The classes of y {classes.tolist()!r} do not have distinct names as strings, "
+                "which the new head's labels need."
+            )
+        return classes, model_labels, {c: (m,) for c, m in zip(classes.tolist(), model_labels)}
+
+    def _fine_tune_pairs(self, engine, pairs, y, fitted, fresh_head, tuning):
+        from ._training import ClassObjective, pair_examples
+
+        position = {label: i for i, label in enumerate(fitted["model_labels_"])}
+        classes = fitted["classes_"].tolist()
+        columns = [[position[m] for m in fitted["label_mapping_"][c]] for c in classes]
+        index = {c: i for i, c in enumerate(classes)}
+        targets = [index[label] for label in y.tolist()]
+        make_network = engine.trainable_network
+        if fresh_head:
+            warnings.warn(
+                f"model={self.model!r} is an encoder without a sequence-classification head: "
+                f"fitting creates a new head with the labels {fitted['model_labels_']!r} (the "
+                "classes of y), initialized at random and trained with the encoder.",
+                UserWarning,
+                stacklevel=5,  # the caller of fit
+            )
+            make_network = functools.partial(engine.trainable_network, fitted["model_labels_"])
+        examples = pair_examples(*pairs, targets)
+        return self._fine_tune(engine, make_network, examples, ClassObjective(columns), tuning)
 
     def _pairs(self, X):
         return as_pairs(X, self.premise_column, self.hypothesis_column)

@@ -30,6 +30,7 @@ accumulates gradients over the pieces, so the step itself is unchanged.
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 import os
@@ -40,7 +41,7 @@ import numpy as np
 import torch
 from sklearn.utils import check_random_state
 
-from ._engine import _OUT_OF_MEMORY, get_engine_for_network
+from ._engine import _OUT_OF_MEMORY, _quiet_loading, get_engine_for_network
 
 __all__ = [
     "BinaryObjective",
@@ -144,9 +145,7 @@ class BinaryObjective:
         target = torch.tensor(
             [t for _, _, targets in examples for t in targets], device=logits.device
         )
-        return torch.nn.functional.binary_cross_entropy_with_logits(
-            margin, target, reduction="sum"
-        )
+        return torch.nn.functional.binary_cross_entropy_with_logits(margin, target, reduction="sum")
 
 
 class ClassObjective:
@@ -219,7 +218,11 @@ def fine_tune(
     rng = check_random_state(random_state)
     seed = int(rng.randint(np.iinfo(np.int32).max))
     max_length = int(max_length or engine.default_max_length)
-    devices = [device] if device.startswith("cuda") else []
+    # The generators forked (restored afterwards): the CPU's, and the CUDA device's.
+    devices = []
+    if device.startswith("cuda"):
+        index = torch.device(device).index
+        devices = [torch.cuda.current_device() if index is None else index]
     with torch.random.fork_rng(devices=devices), torch.enable_grad():
         torch.manual_seed(seed)
         network = make_network().to(device).train()
@@ -348,7 +351,10 @@ class FineTunedModel:
     @classmethod
     def from_network(cls, network, tokenizer):
         """Serialize ``network`` and ``tokenizer``; keep them for the first engine."""
-        with tempfile.TemporaryDirectory(prefix="sklearn-nli-fine-tuned-") as folder:
+        with (
+            tempfile.TemporaryDirectory(prefix="sklearn-nli-fine-tuned-") as folder,
+            _quiet_loading(False),
+        ):
             network.save_pretrained(folder)
             tokenizer.save_pretrained(folder)
             files = {}
@@ -356,7 +362,8 @@ class FineTunedModel:
                 with open(os.path.join(folder, name), "rb") as handle:
                     files[name] = handle.read()
         model = cls(files)
-        model._loaded = (network, tokenizer)
+        # A copy: a fast tokenizer is not to be used from two engines' threads at once.
+        model._loaded = (network, copy.deepcopy(tokenizer))
         return model
 
     @property
@@ -383,7 +390,10 @@ class FineTunedModel:
             return loaded
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-        with tempfile.TemporaryDirectory(prefix="sklearn-nli-fine-tuned-") as folder:
+        with (
+            tempfile.TemporaryDirectory(prefix="sklearn-nli-fine-tuned-") as folder,
+            _quiet_loading(False),
+        ):
             self.save_pretrained(folder)
             tokenizer = AutoTokenizer.from_pretrained(folder)
             network = AutoModelForSequenceClassification.from_pretrained(folder)
