@@ -13,6 +13,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # One thread per worker: the workers already use the cores, and OpenMP threads
+    # contending for them make torch many times slower.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 # Exported graphs go to a folder of this run, never to the user's cache.
 os.environ["SKLEARN_NLI_CACHE_DIR"] = tempfile.mkdtemp(prefix="sklearn-nli-exports-")
 

@@ -61,3 +61,28 @@ def build_tiny_model(directory, labels=ENTAILMENT_FIRST, seed=0, max_length=128)
     model.save_pretrained(directory)
     tokenizer.save_pretrained(directory)
     return directory
+
+
+def shared_tiny_model(name):
+    """A tiny model at a fixed path under the temporary folder, built once.
+
+    For tests that need a model at collection time (``parametrize_with_checks``):
+    the path is part of the test ids, so parallel workers (pytest-xdist) must
+    all see the same one. Built in a private folder and renamed into place, so
+    workers that start at once never read a half-written model.
+    """
+    import hashlib
+    import inspect
+    import shutil
+    import tempfile
+
+    # The builder's source in the name: a changed builder never reuses an old model.
+    version = hashlib.blake2b(inspect.getsource(build_tiny_model).encode(), digest_size=6)
+    target = os.path.join(tempfile.gettempdir(), f"{name}-{version.hexdigest()}")
+    if not os.path.isdir(target):
+        staging = build_tiny_model(tempfile.mkdtemp(prefix=name + "-"))
+        try:
+            os.replace(staging, target)
+        except OSError:  # another worker was first: its model is the same
+            shutil.rmtree(staging, ignore_errors=True)
+    return target

@@ -10,17 +10,15 @@ strings, which scikit-learn's tags cannot say (``input_tags.string=True``,
 The API checks that need no numeric data are run on it explicitly below.
 """
 
-import tempfile
-
 import pytest
 from sklearn.utils import estimator_checks
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_nli import NLIPairScorer, ZeroShotNLIClassifier
-from sklearn_nli._testing import build_tiny_model
+from sklearn_nli._testing import shared_tiny_model
 
 # parametrize_with_checks needs the estimator at collection time, before fixtures.
-_MODEL = build_tiny_model(tempfile.mkdtemp(prefix="sklearn-nli-common-"))
+_MODEL = shared_tiny_model("sklearn-nli-common-checks")
 
 _BATCH_NOISE = (
     "with the result cache off, torch's padded batches of another composition round differently in "
