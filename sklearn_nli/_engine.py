@@ -18,7 +18,7 @@ import torch
 
 from ._backends import build_runner, resolve_backend
 from ._cache import ResultCache, pair_key
-from ._config import get_config
+from ._config import config_context, get_config
 from ._errors import InvalidValueError, ModelDirectoryNotFoundError, ModelLoadError
 from ._hub import check_available
 
@@ -149,8 +149,8 @@ def get_engine_for_network(
     owns) and ``tokenizer`` may instead be given as ``network``, a function
     returning ``(network, tokenizer)``, and ``tokenizer=None``: it is called
     only when no engine of that fingerprint is loaded. The ONNX Runtime and
-    OpenVINO backends export this network (their disk cache is keyed by its
-    weights too). At most ``_MAX_NETWORK_ENGINES`` such engines are kept.
+    OpenVINO backends export this network (in memory: fine-tuned graphs skip
+    the disk cache). At most ``_MAX_NETWORK_ENGINES`` such engines are kept.
     """
     device = resolve_device(device)
     key = (("network", fingerprint), device, precision, resolve_backend(backend, device, precision))
@@ -159,7 +159,9 @@ def get_engine_for_network(
         with _ENGINES_LOCK:
             engine = _ENGINES.get(key)
             if engine is None:
-                with _quiet_loading(progress):
+                # A fine-tuned network's graph is not kept on disk: a grid search would
+                # write one (90 MB for MiniLM) per fold and grid point.
+                with _quiet_loading(progress), config_context(export_cache_dir=False):
                     if tokenizer is None:
                         network, tokenizer = network()
                     label = name or f"fine-tuned model {fingerprint[:12]}"

@@ -22,7 +22,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV
 
-from sklearn_nli import NLIPairScorer, ZeroShotNLIClassifier, _engine, _training
+from sklearn_nli import NLIPairScorer, ZeroShotNLIClassifier, _engine, _training, config_context
 from sklearn_nli._errors import InvalidTypeError, InvalidValueError
 from sklearn_nli._testing import build_tiny_model
 
@@ -270,10 +270,12 @@ def test_fine_tuned_results_never_mix_with_the_base_models(trainable_model):
     np.testing.assert_array_equal(clf.predict_proba(TEXTS), tuned)
 
 
-def test_onnxruntime_runs_the_fine_tuned_weights(fine_tuned, trainable_model):
+def test_onnxruntime_runs_the_fine_tuned_weights(fine_tuned, trainable_model, tmp_path):
     pytest.importorskip("onnxruntime")
     with_torch = fine_tuned.predict_proba(TEXTS)
-    with_onnx = fine_tuned.set_params(backend="onnxruntime").predict_proba(TEXTS)
+    with config_context(export_cache_dir=str(tmp_path)):
+        with_onnx = fine_tuned.set_params(backend="onnxruntime").predict_proba(TEXTS)
+    assert list(tmp_path.iterdir()) == []  # fine-tuned graphs are not kept on disk
     assert fine_tuned._engine().backend == "onnxruntime"
     np.testing.assert_allclose(with_onnx, with_torch, rtol=0, atol=1e-5)
     base = ZeroShotNLIClassifier(trainable_model, device="cpu", backend="onnxruntime")
