@@ -7,7 +7,7 @@ trains a fresh copy of the network on them. Tokenizing and padding are the
 engine's (``_tokenize``, ``_pad``), exactly as at prediction, so a pair is seen
 the same way in training and in use.
 
-The recipe (design §6; Laurer et al. 2023, "Less Annotating, More
+The recipe (Laurer et al. 2023, "Less Annotating, More
 Classifying"; Wang et al. 2021, "Entailment as Few-Shot Learner"):
 
 * single-label texts: the *listwise* loss, the cross-entropy of the softmax

@@ -112,8 +112,9 @@ class ZeroShotNLIClassifier(
     -----
     Two-dimensional input ``(n_samples, n_columns)`` (an array or DataFrame,
     e.g. title and body) is read as text columns: each row's cells are joined
-    with a space into one text. Numbers in such input are written as text;
-    missing values and infinities are errors.
+    with a space into one text. A column of numbers (a year) is written as
+    text; a number in a column that otherwise holds text is an error, as are
+    infinities, and so are missing cells unless ``missing_text="skip"``.
 
     Fine-tuning pairs each labelled text with the hypotheses of its class
     (entailment) and of up to ``max_negatives`` other classes, built with the

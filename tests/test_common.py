@@ -23,7 +23,7 @@ _MODEL = shared_tiny_model("sklearn-nli-common-checks")
 _BATCH_NOISE = (
     "with the result cache off, torch's padded batches of another composition round differently in "
     "float32: outputs differ by ~3e-7 when the samples are reordered or subset, above this "
-    "check's 1e-7 tolerance; the design's invariance tolerance is 1e-5, tested in "
+    "check's 1e-7 tolerance; the package's invariance tolerance is 1e-5, tested in "
     "test_engine.py. With the cache on (the default) a pair's logits are computed once and "
     "the check passes."
 )
