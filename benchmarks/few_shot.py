@@ -155,15 +155,20 @@ def run_setfit(args, x, y, test_x, seed):
     from setfit import SetFitModel, Trainer, TrainingArguments
 
     model = SetFitModel.from_pretrained(args.setfit_body)
-    training = TrainingArguments(
-        batch_size=args.setfit_batch_size, num_epochs=args.setfit_epochs, seed=seed
-    )
-    trainer = Trainer(
-        model=model,
-        args=training,
-        train_dataset=Dataset.from_dict({"text": list(x), "label": list(y)}),
-    )
-    _, fit_s = timed(trainer.train)
+    with tempfile.TemporaryDirectory(prefix="setfit-") as checkpoints:  # not in the repository
+        training = TrainingArguments(
+            output_dir=checkpoints,
+            save_strategy="no",
+            batch_size=args.setfit_batch_size,
+            num_epochs=args.setfit_epochs,
+            seed=seed,
+        )
+        trainer = Trainer(
+            model=model,
+            args=training,
+            train_dataset=Dataset.from_dict({"text": list(x), "label": list(y)}),
+        )
+        _, fit_s = timed(trainer.train)
     predicted, predict_s = timed(lambda: np.asarray(model.predict(list(test_x))))
     return predicted, fit_s, predict_s
 
