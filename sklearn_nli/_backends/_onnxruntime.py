@@ -60,7 +60,8 @@ class OnnxRuntimeBackend(Backend):
                 probe,
                 lambda graph: OnnxRunner(graph.data, threads),
                 tolerance=_INT8_PROBE_TOLERANCE,
-                variant=("int8", quantize_int8),
+                # The quantized graph depends on the quantizer: its version is in the name.
+                variant=(f"int8-onnxruntime{_onnxruntime_version()}", quantize_int8),
             )
         return build_checked(network, probe, lambda graph: OnnxRunner(graph.data, threads))
 
@@ -95,6 +96,12 @@ def _root_logging_at(level):
         yield
     finally:
         root.setLevel(previous)
+
+
+def _onnxruntime_version():
+    import onnxruntime
+
+    return onnxruntime.__version__
 
 
 class OnnxRunner:
