@@ -13,10 +13,12 @@ import pytest
 
 from sklearn_nli import config_context, get_config
 from sklearn_nli._backends import _export
-from sklearn_nli._backends._onnxruntime import onnxruntime_available
+from sklearn_nli._backends._onnxruntime import OnnxRuntimeBackend
 from sklearn_nli._engine import clear_engine_cache, get_engine
 
-pytestmark = pytest.mark.skipif(not onnxruntime_available(), reason="needs the onnx extra")
+pytestmark = pytest.mark.skipif(
+    not OnnxRuntimeBackend.is_available(), reason="needs the onnx extra"
+)
 
 TEXTS = ["a short text", "the team won the game", "a dog runs in the park"]
 HYPOTHESES = ["This example is sports."] * 3

@@ -8,13 +8,14 @@ import torch
 from transformers import AutoModelForSequenceClassification
 
 from sklearn_nli import NLIPairScorer, ZeroShotNLIClassifier, config_context
-from sklearn_nli._backends import _export, _onnxruntime, _openvino, resolve_backend
+from sklearn_nli._backends import _export, resolve_backend
 from sklearn_nli._backends._export import export_onnx
-from sklearn_nli._backends._onnxruntime import OnnxRunner, onnxruntime_available
+from sklearn_nli._backends._onnxruntime import OnnxRunner, OnnxRuntimeBackend
+from sklearn_nli._backends._openvino import OpenVINOBackend
 from sklearn_nli._engine import clear_engine_cache, get_engine
 
 pytestmark = pytest.mark.skipif(
-    not onnxruntime_available(), reason="needs the onnx extra (onnxruntime and onnx)"
+    not OnnxRuntimeBackend.is_available(), reason="needs the onnx extra (onnxruntime and onnx)"
 )
 
 TEXTS = [
@@ -37,7 +38,7 @@ def _fresh_engines():
 
 
 def test_auto_runs_fp32_on_the_cpu_with_an_exported_graph(tiny_model, monkeypatch):
-    monkeypatch.setattr(_openvino, "openvino_available", lambda: False)
+    monkeypatch.setattr(OpenVINOBackend, "is_available", classmethod(lambda cls: False))
     assert get_engine(tiny_model, "cpu").backend == "onnxruntime"
     assert get_engine(tiny_model, "cpu", backend="torch").backend == "torch"
     # int8 is ONNX Runtime's quantizer (torch.ao.quantization is deprecated)
@@ -113,7 +114,7 @@ def test_export_leaves_the_network_untouched(tiny_model):
 
 
 def test_resolve_backend():
-    available = onnxruntime_available()
+    available = OnnxRuntimeBackend.is_available()
     assert resolve_backend("torch", "cpu", "fp32") == "torch"
     assert resolve_backend("auto", "cpu", "fp32") == ("auto" if available else "torch")
     assert resolve_backend("auto", "cuda", "fp32") == "torch"
@@ -146,8 +147,8 @@ def test_estimator_reports_onnxruntime_misuse(tiny_model):
 
 
 def test_missing_extra(tiny_model, monkeypatch):
-    monkeypatch.setattr(_onnxruntime, "onnxruntime_available", lambda: False)
-    monkeypatch.setattr(_openvino, "openvino_available", lambda: False)
+    monkeypatch.setattr(OnnxRuntimeBackend, "is_available", classmethod(lambda cls: False))
+    monkeypatch.setattr(OpenVINOBackend, "is_available", classmethod(lambda cls: False))
     assert get_engine(tiny_model, "cpu").backend == "torch"
     with pytest.raises(ImportError, match=re.escape("pip install 'sklearn-nli[onnx]'")):
         get_engine(tiny_model, "cpu", backend="onnxruntime")
@@ -158,7 +159,7 @@ def _broken_export(network, example):
 
 
 def test_failed_export_falls_back_to_torch_under_auto(tiny_model, monkeypatch):
-    monkeypatch.setattr(_openvino, "openvino_available", lambda: False)
+    monkeypatch.setattr(OpenVINOBackend, "is_available", classmethod(lambda cls: False))
     expected = get_engine(tiny_model, "cpu", backend="torch").logits(TEXTS, TEXTS, cache=False)
     monkeypatch.setattr(_export, "export_onnx", _broken_export)
     with pytest.warns(UserWarning, match="unsupported operator. Running it with torch instead"):
@@ -174,7 +175,7 @@ def test_failed_export_is_an_error_when_onnxruntime_is_asked_for(tiny_model, mon
 
 
 def test_wrong_exported_logits_are_caught(tiny_model, monkeypatch):
-    monkeypatch.setattr(_openvino, "openvino_available", lambda: False)
+    monkeypatch.setattr(OpenVINOBackend, "is_available", classmethod(lambda cls: False))
     original = OnnxRunner.__call__
     monkeypatch.setattr(OnnxRunner, "__call__", lambda self, inputs: original(self, inputs) + 0.5)
     with pytest.warns(UserWarning, match="logits differ from torch's by up to 0.5"):

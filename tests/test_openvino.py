@@ -9,7 +9,7 @@ import pytest
 
 from sklearn_nli import ZeroShotNLIClassifier
 from sklearn_nli._backends import _cpu, _openvino, _torch, resolve_backend
-from sklearn_nli._backends._openvino import native_bf16, openvino_available
+from sklearn_nli._backends._openvino import OpenVINOBackend, native_bf16
 from sklearn_nli._engine import clear_engine_cache, get_engine
 
 TEXTS = ["The match went to extra time.", "Shares fell after the report.", "A short one."]
@@ -28,7 +28,9 @@ def _classifier(model, **params):
     return ZeroShotNLIClassifier(model, **params).fit()
 
 
-needs_openvino = pytest.mark.skipif(not openvino_available(), reason="needs the openvino extra")
+needs_openvino = pytest.mark.skipif(
+    not OpenVINOBackend.is_available(), reason="needs the openvino extra"
+)
 
 
 @needs_openvino
@@ -70,7 +72,7 @@ def test_bf16_runs_where_the_cpu_has_it(tiny_model):
 
 @needs_openvino
 def test_missing_extra_names_it(monkeypatch):
-    monkeypatch.setattr(_openvino, "openvino_available", lambda: False)
+    monkeypatch.setattr(OpenVINOBackend, "is_available", classmethod(lambda cls: False))
     with pytest.raises(ImportError, match=re.escape("pip install 'sklearn-nli[openvino]'")):
         resolve_backend("openvino", "cpu", "fp32")
 

@@ -67,7 +67,7 @@ def resolve_backend(backend, device, precision):
         if reason is not None:
             raise InvalidValueError(reason)
         if not cls.is_available():
-            raise MissingExtraError(f"backend={backend!r} needs {cls.requirement}: {cls.extra}.")
+            raise MissingExtraError(f"backend={backend!r} needs {cls.requirement()}: {cls.extra}.")
         return backend
     candidates = _candidates(device, precision)
     return candidates[0].name if len(candidates) == 1 else "auto"

@@ -9,6 +9,23 @@ engine, so a backend is only this.
 
 from __future__ import annotations
 
+import functools
+import importlib
+
+
+@functools.cache
+def importable(modules):
+    """Whether every module of the tuple ``modules`` can be imported.
+
+    Cached: every estimator call asks, and a failed import searches the path again.
+    """
+    try:
+        for module in modules:
+            importlib.import_module(module)
+    except ImportError:
+        return False
+    return True
+
 
 class Backend:
     """A way to run a model. Subclasses set the class attributes and override the methods.
@@ -19,8 +36,8 @@ class Backend:
         The value of the estimators' ``backend`` parameter that selects it.
     title : str
         How messages name it, e.g. ``"ONNX Runtime"``.
-    requirement : str
-        What it needs installed, for the message when it is not.
+    modules : tuple of str
+        The optional packages it imports; it is available when they are.
     extra : str
         The command that installs what it needs.
     cpu_precisions : tuple of str
@@ -29,14 +46,19 @@ class Backend:
 
     name = ""
     title = ""
-    requirement = ""
+    modules = ()
     extra = ""
     cpu_precisions = ("fp32",)
 
     @classmethod
     def is_available(cls):
-        """Whether its optional dependencies can be imported."""
-        return True
+        """Whether its optional dependencies (``modules``) can be imported."""
+        return importable(cls.modules)
+
+    @classmethod
+    def requirement(cls):
+        """What it needs installed, for the message when it is not."""
+        return " and ".join(cls.modules)
 
     @classmethod
     def unsupported(cls, device, precision):

@@ -10,7 +10,6 @@ per output channel, activations quantized per batch).
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 import os
 import tempfile
@@ -26,30 +25,12 @@ ONNX_EXTRA_HINT = "pip install 'sklearn-nli[onnx]' (onnxruntime and onnx)"
 _INT8_PROBE_TOLERANCE = 0.5
 
 
-@functools.cache
-def onnxruntime_available():
-    """Whether the optional ``onnxruntime`` and ``onnx`` packages can be imported.
-
-    Cached: every estimator call asks, and a failed import searches the path again.
-    """
-    try:
-        import onnx  # noqa: F401
-        import onnxruntime  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 class OnnxRuntimeBackend(Backend):
     name = "onnxruntime"
     title = "ONNX Runtime"
-    requirement = "onnxruntime and onnx"
+    modules = ("onnxruntime", "onnx")
     extra = ONNX_EXTRA_HINT
     cpu_precisions = ("fp32", "int8")
-
-    @classmethod
-    def is_available(cls):
-        return onnxruntime_available()
 
     @classmethod
     def build(cls, network, device, precision, probe):

@@ -24,17 +24,6 @@ _BF16_PROBE_TOLERANCE = 0.5
 
 
 @functools.cache
-def openvino_available():
-    """Whether the optional ``openvino`` and ``onnx`` packages can be imported."""
-    try:
-        import onnx  # noqa: F401
-        import openvino  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-@functools.cache
 def native_bf16():
     """``(has native bf16, what was seen)``: the CPU flags, else OpenVINO's capabilities."""
     import openvino
@@ -50,13 +39,9 @@ def native_bf16():
 class OpenVINOBackend(Backend):
     name = "openvino"
     title = "OpenVINO"
-    requirement = "openvino and onnx"
+    modules = ("openvino", "onnx")
     extra = OPENVINO_EXTRA_HINT
     cpu_precisions = ("fp32", "bf16")
-
-    @classmethod
-    def is_available(cls):
-        return openvino_available()
 
     @classmethod
     def unsupported(cls, device, precision):
