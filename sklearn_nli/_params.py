@@ -81,62 +81,68 @@ class Choice(Parameter):
         return {"type": self._from_string, "metavar": "{" + ",".join(self.choices) + "}"}
 
 
-class Integer(Parameter):
-    parse = staticmethod(int)
+class _Numeric(Parameter):
+    """A number of ``kind`` (``numbers.Integral`` or ``numbers.Real``) in a range.
 
-    def __init__(self, name, minimum, allow_none=False):
-        super().__init__(name)
-        self.minimum = minimum
-        self.allow_none = allow_none
-        self.expected = f"{'None or ' if allow_none else ''}an integer >= {minimum}"
+    Subclasses set ``kind``, ``parse`` (int or float, also the normalised
+    type), ``expected`` and :meth:`in_range`.
+    """
+
+    kind = numbers.Real
+    allow_none = False
 
     def check(self, value):
         if value is None and self.allow_none:
             return None
-        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, self.kind):
             raise InvalidTypeError(
                 f"{self.name} must be {self.expected}, got {value!r} of type "
                 f"{type(value).__name__}."
             )
-        if value < self.minimum:
+        if not self.in_range(value):
             raise InvalidValueError(f"{self.name} must be {self.expected}, got {value}.")
-        return int(value)
+        return self.parse(value)
+
+    def in_range(self, value):
+        return True
 
 
-class Probability(Parameter):
-    parse = staticmethod(float)
-    expected = "a number in [0, 1]"
-
-    def check(self, value):
-        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-            raise InvalidTypeError(f"{self.name} must be {self.expected}, got {value!r}.")
-        if not 0.0 <= value <= 1.0:
-            raise InvalidValueError(f"{self.name} must be {self.expected}, got {value}.")
-        return float(value)
-
-
-class Number(Parameter):
+class Number(_Numeric):
     """A finite real number above ``minimum`` (or at least it, with ``inclusive``)."""
 
     parse = staticmethod(float)
+    what = "a finite number"
 
-    def __init__(self, name, minimum, inclusive=False):
+    def __init__(self, name, minimum, inclusive=False, allow_none=False):
         super().__init__(name)
         self.minimum = minimum
         self.inclusive = inclusive
-        self.expected = f"a finite number {'>=' if inclusive else '>'} {minimum}"
+        self.allow_none = allow_none
+        bound = ">=" if inclusive else ">"
+        self.expected = f"{'None or ' if allow_none else ''}{self.what} {bound} {minimum}"
 
-    def check(self, value):
-        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-            raise InvalidTypeError(
-                f"{self.name} must be {self.expected}, got {value!r} of type "
-                f"{type(value).__name__}."
-            )
-        value = float(value)
+    def in_range(self, value):
         above = value >= self.minimum if self.inclusive else value > self.minimum
-        if not (np.isfinite(value) and above):
-            raise InvalidValueError(f"{self.name} must be {self.expected}, got {value}.")
-        return value
+        return bool(np.isfinite(float(value)) and above)
+
+
+class Integer(Number):
+    """An integer of at least ``minimum``."""
+
+    kind = numbers.Integral
+    parse = staticmethod(int)
+    what = "an integer"
+
+    def __init__(self, name, minimum, allow_none=False):
+        super().__init__(name, minimum, inclusive=True, allow_none=allow_none)
+
+
+class Probability(_Numeric):
+    parse = staticmethod(float)
+    expected = "a number in [0, 1]"
+
+    def in_range(self, value):
+        return 0.0 <= value <= 1.0
 
 
 class RandomState(Parameter):
