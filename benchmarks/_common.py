@@ -99,20 +99,10 @@ CPU_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_b
 def describe_machine():
     """The lines every table is printed with: CPU, the flags that matter, library versions."""
     import importlib.metadata
-    import platform
 
-    flags = set()
-    model = platform.processor() or "unknown CPU"
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                if line.startswith("flags"):
-                    flags = set(line.split(":", 1)[1].split())
-                    break
-    except OSError:
-        pass
+    from sklearn_nli._backends._cpu import cpu_flags, cpu_model
+
+    flags, model = cpu_flags(), cpu_model()
     present = [flag for flag in CPU_FLAGS if flag in flags]
     absent = [flag for flag in CPU_FLAGS if flag not in flags]
     versions = []

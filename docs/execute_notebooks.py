@@ -20,7 +20,6 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import time
 from pathlib import Path
 
@@ -31,19 +30,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _machine():
-    name, flags = platform.processor() or "a CPU", set()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    name = line.split(":", 1)[1].strip()
-                if line.startswith("flags"):
-                    flags = set(line.split(":", 1)[1].split())
-                    break
-    except OSError:
-        pass
+    from sklearn_nli._backends._cpu import cpu_flags, cpu_model
+
     wanted = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16")
-    return f"{os.cpu_count()}-core {name} ({', '.join(f for f in wanted if f in flags)})"
+    flags = ", ".join(flag for flag in wanted if flag in cpu_flags())
+    return f"{os.cpu_count()}-core {cpu_model()} ({flags})"
 
 
 def annotate(notebook, notes):

@@ -8,16 +8,31 @@ NATIVE_BF16_FLAGS = ("avx512_bf16", "amx_bf16")
 
 
 @functools.cache
-def cpu_flags():
-    """The CPU's feature flags from /proc/cpuinfo (an empty set where there is none)."""
+def _cpuinfo():
+    """``(model name, flags)`` of the first CPU in /proc/cpuinfo (``(None, empty)`` elsewhere)."""
+    model = None
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as handle:
             for line in handle:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
                 if line.startswith("flags"):
-                    return frozenset(line.split(":", 1)[1].split())
+                    return model, frozenset(line.split(":", 1)[1].split())
     except OSError:
         pass
-    return frozenset()
+    return model, frozenset()
+
+
+def cpu_flags():
+    """The CPU's feature flags from /proc/cpuinfo (an empty set where there is none)."""
+    return _cpuinfo()[1]
+
+
+def cpu_model():
+    """The CPU's model name from /proc/cpuinfo, else what ``platform`` says."""
+    import platform
+
+    return _cpuinfo()[0] or platform.processor() or "unknown CPU"
 
 
 def native_bf16_flags():
