@@ -297,25 +297,10 @@ def minilm_encoder():
 
 def smoke_models(folder):
     """A tiny NLI model and a tiny plain encoder with its tokenizer (random weights)."""
-    import torch
-    from transformers import AutoConfig, AutoTokenizer, BertConfig, BertModel
-
-    from sklearn_nli._testing import build_tiny_model
+    from sklearn_nli._testing import build_tiny_encoder, build_tiny_model
 
     model = build_tiny_model(os.path.join(folder, "nli"))
-    encoder = os.path.join(folder, "encoder")
-    torch.manual_seed(0)
-    config = BertConfig(
-        vocab_size=AutoConfig.from_pretrained(model).vocab_size,
-        hidden_size=16,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=32,
-        max_position_embeddings=128,
-        initializer_range=0.2,
-    )
-    BertModel(config).save_pretrained(encoder)
-    AutoTokenizer.from_pretrained(model).save_pretrained(encoder)
+    encoder = build_tiny_encoder(os.path.join(folder, "encoder"), model)
     return model, encoder
 
 

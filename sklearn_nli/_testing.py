@@ -86,3 +86,31 @@ def shared_tiny_model(name):
         except OSError:  # another worker was first: its model is the same
             shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+def build_tiny_encoder(directory, model, dropout=0.1):
+    """Save a tiny BERT encoder with no classification head, and ``model``'s tokenizer.
+
+    ``model`` is a tiny NLI model directory (:func:`build_tiny_model`); the
+    encoder takes its vocabulary size from the model's config (the tokenizer's
+    length can be smaller: its word list repeats some tokens).
+    """
+    import torch
+    from transformers import AutoConfig, AutoTokenizer, BertConfig, BertModel
+
+    directory = str(directory)
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=AutoConfig.from_pretrained(model).vocab_size,
+        hidden_size=16,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=128,
+        hidden_dropout_prob=dropout,
+        attention_probs_dropout_prob=dropout,
+        initializer_range=0.2,  # as the tiny NLI models: outputs that differ between pairs
+    )
+    BertModel(config).save_pretrained(directory)
+    AutoTokenizer.from_pretrained(model).save_pretrained(directory)
+    return directory

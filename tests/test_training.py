@@ -24,7 +24,7 @@ from sklearn.model_selection import GridSearchCV
 
 from sklearn_nli import NLIPairScorer, ZeroShotNLIClassifier, _engine, _training, config_context
 from sklearn_nli._errors import InvalidTypeError, InvalidValueError
-from sklearn_nli._testing import build_tiny_model
+from sklearn_nli._testing import build_tiny_encoder, build_tiny_model
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -66,25 +66,8 @@ def trainable_model(tmp_path_factory):
 @pytest.fixture(scope="session")
 def plain_encoder(tmp_path_factory, trainable_model):
     """A tiny BERT encoder with no classification head, and the tiny model's tokenizer."""
-    from transformers import AutoConfig, AutoTokenizer, BertConfig, BertModel
-
-    directory = str(tmp_path_factory.mktemp("tiny-encoder"))
-    tokenizer = AutoTokenizer.from_pretrained(trainable_model)
-    torch.manual_seed(0)
-    config = BertConfig(
-        vocab_size=AutoConfig.from_pretrained(trainable_model).vocab_size,
-        hidden_size=16,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=32,
-        max_position_embeddings=128,
-        hidden_dropout_prob=0.0,
-        attention_probs_dropout_prob=0.0,
-        initializer_range=0.2,  # as the tiny NLI models: outputs that differ between pairs
-    )
-    BertModel(config).save_pretrained(directory)
-    tokenizer.save_pretrained(directory)
-    return directory
+    directory = tmp_path_factory.mktemp("tiny-encoder")
+    return build_tiny_encoder(directory, trainable_model, dropout=0.0)
 
 
 @pytest.fixture
