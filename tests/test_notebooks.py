@@ -313,11 +313,16 @@ def _check_baselines(run, model):
     assert run.cell("records = []").number(r"^(\d+) fits in") == 4 * (3 * 2 + 1)
     agreement = run.cell("Pipeline and precomputed features agree")
     assert agreement.number(r"agree on ([\d.]+)% of the test texts") >= 99
+    # Fast mode: the NLI model fine-tuned on the 8-text subset of seed 0 (no SetFit).
+    fine_tuning = run.cell("fine_tuned(seed).fit")
+    assert fine_tuning.number(r"fine-tuning: (\d+) fits in") == 1
+    fine_tuned = "NLI fine-tuned (n_epochs=10)"
     methods = [
         "most frequent (Dummy)",
         "MultinomialNB",
         "TF-IDF + LogisticRegression",
         "NLI features + LogisticRegression",
+        fine_tuned,
     ]
     for metric, snippet in (("accuracy", 'table("accuracy")'), ("macro_f1", 'table("macro_f1")')):
         index, columns, rows = run.cell(snippet).frame()
@@ -325,17 +330,24 @@ def _check_baselines(run, model):
         assert columns == ["8", "32", "128", f"all ({n_pool})"]
         for method, row in zip(index, rows):
             for column, cell in zip(columns, row):
-                # "mean ± std" over the seeds; one run ("all", zero-shot): the mean alone.
+                if method == fine_tuned and column != "8":
+                    assert cell == "-", (method, column, cell)  # not run at this size
+                    continue
+                # "mean ± std" over the seeds; one run ("all", zero-shot, fine-tuned): the mean.
                 match = re.fullmatch(r"(\d\.\d{3})(?: ± (\d\.\d{3}))?", cell)
                 assert match, (method, column, cell)
                 assert 0 <= float(match.group(1)) <= 1
-                single = column.startswith("all") or method.startswith("zero-shot")
+                single = column.startswith("all") or method in (
+                    "zero-shot NLI (no labels)",
+                    fine_tuned,
+                )
                 assert (match.group(2) is None) == single, (method, column, cell)
         assert rows[-1] == [f"{zero_shot['data'][metric]:.3f}"] * 4
     index, columns, rows = run.cell("The raw results").frame()
     assert columns == ["accuracy", "macro_f1"]
     assert sorted(tuple(i) for i in index) == sorted(
-        (method, size) for method in methods for size in (8, 32, 128, n_pool)
+        [(method, size) for method in methods[:-1] for size in (8, 32, 128, n_pool)]
+        + [(fine_tuned, 8)]
     )
     assert all(_in_unit_interval(row) for row in rows)
 
