@@ -22,10 +22,11 @@ Classifying"; Wang et al. 2021, "Entailment as Few-Shot Learner"):
   ``logsumexp`` of the model logits it gathers (``predict_proba``'s formula).
 
 AdamW (decoupled weight decay on the weight matrices, none on biases and
-norms), a linear warm-up over ``warmup_fraction`` of the steps then a linear
-decay to 0 (the schedule of BERT's fine-tuning), and gradient clipping at norm
-1. A CUDA out-of-memory error halves the examples per forward pass and
-accumulates gradients over the pieces, so the step itself is unchanged.
+norms; the fused kernel where there is one), a linear warm-up over
+``warmup_fraction`` of the steps then a linear decay to 0 (the schedule of
+BERT's fine-tuning), and gradient clipping at norm 1. A CUDA out-of-memory
+error halves the examples per forward pass and accumulates gradients over the
+pieces, so the step itself is unchanged.
 """
 
 from __future__ import annotations
@@ -268,7 +269,7 @@ class _Trainer:
             {"params": [p for p in parameters if p.ndim >= 2], "weight_decay": weight_decay},
             {"params": [p for p in parameters if p.ndim < 2], "weight_decay": 0.0},
         ]
-        self.optimizer = torch.optim.AdamW(groups, lr=learning_rate)
+        self.optimizer = _adamw(groups, learning_rate)
         warmup = int(round(warmup_fraction * total_steps))
 
         def factor(step):
@@ -317,6 +318,19 @@ class _Trainer:
         arrays = self.engine._pad(encoded, np.arange(len(premises)), lengths)
         tensors = {name: torch.from_numpy(a).to(self.device) for name, a in arrays.items()}
         return self.network(**tensors).logits.float()
+
+
+def _adamw(groups, learning_rate):
+    """AdamW, with the fused kernel where the weights' device has one.
+
+    The fused kernel updates the weights in one pass instead of a dozen: for
+    MiniLM-L6 on a CPU, 12 ms a step instead of 75, about a tenth of a
+    training step. Same update; only the rounding differs.
+    """
+    try:
+        return torch.optim.AdamW(groups, lr=learning_rate, fused=True)
+    except (RuntimeError, ValueError):  # a device without the fused kernel
+        return torch.optim.AdamW(groups, lr=learning_rate)
 
 
 def _progress_bar(total):

@@ -414,6 +414,20 @@ def test_interrupted_fit_keeps_the_previous_fit(fine_tuned, monkeypatch):
     np.testing.assert_array_equal(fine_tuned.predict_proba(TEXTS), expected)
 
 
+def test_adamw_takes_the_fused_kernel_where_the_device_has_one(monkeypatch):
+    weight = torch.nn.Parameter(torch.zeros(2, 2))
+    assert _training._adamw([{"params": [weight]}], 1e-3).defaults["fused"] is True
+    plain = torch.optim.AdamW
+
+    def without_fused_kernel(groups, lr, fused=None):
+        if fused:
+            raise RuntimeError("`fused=True` requires all the params to be on supported devices")
+        return plain(groups, lr=lr)
+
+    monkeypatch.setattr(torch.optim, "AdamW", without_fused_kernel)
+    assert not _training._adamw([{"params": [weight]}], 1e-3).defaults["fused"]
+
+
 def test_out_of_memory_halves_the_pieces_of_a_step(trainable_model, monkeypatch):
     from transformers import BertForSequenceClassification
 
