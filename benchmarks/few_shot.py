@@ -191,30 +191,29 @@ def ag_news_table(args):
         f"{args.texts_per_step} texts per step; SetFit {args.setfit_epochs} epoch(s), "
         f"{args.setfit_iterations or 'oversampling'} iterations"
     )
-    methods = dict(METHODS)
-    if args.no_setfit:
-        args.methods.discard("setfit")
-    skipped = setfit_available() if "setfit" in args.methods else None
+    chosen = [key for key in METHODS if key in args.methods]  # in the table's order
+    skipped = setfit_available() if "setfit" in chosen else None
     if skipped:
         print(skipped)
-        args.methods.discard("setfit")
-    if "zero-shot" in args.methods:
+        chosen.remove("setfit")
+    if "zero-shot" in chosen:
         zero_shot = run_nli(args, None, None, test_x, 0, 0)
         zero = (score(test_y, zero_shot[0]), zero_shot[1], zero_shot[2])
     header = f"{'N':>4} {'method':<22} {'seeds':>5} {'accuracy':>15} {'macro-F1':>15}"
     print(header + f" {'fit s':>8} {'predict s':>9}")
     for n in args.n:
         seeds = range(args.seeds_large if n >= 128 else args.seeds)
-        runs = {methods[key][0]: [] for key in methods if key in args.methods}
+        runs = {key: [] for key in chosen}
         for seed in seeds:
             x, y = draw(train_x, train_y, n, seed)
-            for key, (name, function) in methods.items():
-                if key == "zero-shot" and name in runs:
-                    runs[name].append(zero)
-                elif name in runs:
-                    predicted, fit_s, predict_s = function(args, x, y, test_x, seed)
-                    runs[name].append((score(test_y, predicted), fit_s, predict_s))
-        for name, results in runs.items():
+            for key in chosen:
+                if key == "zero-shot":  # computed once: it does not depend on the draw
+                    runs[key].append(zero)
+                    continue
+                predicted, fit_s, predict_s = METHODS[key][1](args, x, y, test_x, seed)
+                runs[key].append((score(test_y, predicted), fit_s, predict_s))
+        for key, results in runs.items():
+            name = METHODS[key][0]
             accuracy = np.array([r[0][0] for r in results])
             macro_f1 = np.array([r[0][1] for r in results])
             print(
@@ -373,6 +372,8 @@ def parse_args(argv=None):
     args.methods = set(args.methods.split(","))
     if args.methods - set(METHODS):
         parser.error(f"--methods: unknown {sorted(args.methods - set(METHODS))}")
+    if args.no_setfit:
+        args.methods.discard("setfit")
     args.ag_news_limit = AG_NEWS_SIZE
     args.sick_train_limit = args.sick_test_limit = None
     if args.smoke:

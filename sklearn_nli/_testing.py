@@ -26,10 +26,28 @@ _WORDS = (
 ).split()
 
 
+def _tiny_bert_config(**settings):
+    """The tiny BERT every test model shares: 2 layers of width 16, plus ``settings``.
+
+    The initializer range is 0.2 (BERT's is 0.02) so that the random networks
+    give outputs that differ between pairs.
+    """
+    from transformers import BertConfig
+
+    return BertConfig(
+        hidden_size=16,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=32,
+        initializer_range=0.2,
+        **settings,
+    )
+
+
 def build_tiny_model(directory, labels=ENTAILMENT_FIRST, seed=0, max_length=128):
     """Save a 2-layer random BERT sequence classifier and its tokenizer in ``directory``."""
     import torch
-    from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
+    from transformers import BertForSequenceClassification, BertTokenizerFast
 
     directory = str(directory)
     os.makedirs(directory, exist_ok=True)
@@ -42,14 +60,9 @@ def build_tiny_model(directory, labels=ENTAILMENT_FIRST, seed=0, max_length=128)
         model_max_length=max_length,
     )
     torch.manual_seed(seed)
-    config = BertConfig(
+    config = _tiny_bert_config(
         vocab_size=len(vocab),
-        hidden_size=16,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=32,
         max_position_embeddings=max_length,
-        initializer_range=0.2,
         id2label=dict(enumerate(labels)),
         label2id={label: i for i, label in enumerate(labels)},
     )
@@ -96,20 +109,15 @@ def build_tiny_encoder(directory, model, dropout=0.1):
     length can be smaller: its word list repeats some tokens).
     """
     import torch
-    from transformers import AutoConfig, AutoTokenizer, BertConfig, BertModel
+    from transformers import AutoConfig, AutoTokenizer, BertModel
 
     directory = str(directory)
     torch.manual_seed(0)
-    config = BertConfig(
+    config = _tiny_bert_config(
         vocab_size=AutoConfig.from_pretrained(model).vocab_size,
-        hidden_size=16,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=32,
         max_position_embeddings=128,
         hidden_dropout_prob=dropout,
         attention_probs_dropout_prob=dropout,
-        initializer_range=0.2,  # as the tiny NLI models: outputs that differ between pairs
     )
     BertModel(config).save_pretrained(directory)
     AutoTokenizer.from_pretrained(model).save_pretrained(directory)
