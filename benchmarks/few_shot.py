@@ -3,7 +3,7 @@
     python benchmarks/few_shot.py --model STANDIN [--n 8,32,128] [--seeds 5] [--seeds-large 3]
         [--epochs 10] [--learning-rate 5e-5] [--texts-per-step 4] [--encoder DIR]
         [--methods zero-shot,fine-tuned,tfidf,setfit] [--setfit-iterations 20]
-        [--sick-epochs 2] [--sick-seeds 0,1,2] [--no-sick] [--no-ag-news]
+        [--sick-epochs 3] [--sick-seeds 0,1,2] [--no-sick] [--no-ag-news]
     python benchmarks/few_shot.py --smoke        # under a minute, tiny random models
 
 AG News (``../shared/data/ag_news_test.csv``, 7,600 texts): a stratified 80/20
@@ -14,12 +14,13 @@ side by side: our classifier zero-shot (one run: it does not depend on N), our
 classifier fine-tuned (``n_epochs > 0``), TF-IDF + LogisticRegression, and
 SetFit with the all-MiniLM-L6-v2 body when the ``setfit`` package is installed
 (skipped with a message otherwise); ``--methods`` runs a subset of them.
-Printed: mean and standard deviation over the seeds of accuracy and macro-F1,
-and fit and predict seconds. Seeds: 0 to ``--seeds - 1``, and ``--seeds-large``
-of them from N = 128 up. SetFit generates its sentence pairs with its default
-``oversampling`` strategy, which grows with the square of N (12,288 pairs at
-N = 32); ``--setfit-iterations 20`` uses the SetFit paper's 20 iterations, 40
-pairs per text, instead.
+Printed: each seed's accuracy, macro-F1, fit and predict seconds as it ends
+(marked ``#seed``), then their mean and standard deviation over the seeds.
+Seeds: 0 to ``--seeds - 1``, and ``--seeds-large`` of them from N = 128 up.
+SetFit generates its sentence pairs with its default ``oversampling``
+strategy, which grows with the square of N (12,288 pairs at N = 32);
+``--setfit-iterations 20`` uses the SetFit paper's 20 iterations, 40 pairs per
+text, instead.
 
 SICK (``../shared/data/sick.tsv``; test = ``pair_ID % 5 == 0``, train = the
 rest): ``NLIPairScorer`` fine-tuned from a plain encoder (``--encoder``, by
@@ -212,6 +213,12 @@ def ag_news_table(args):
                     continue
                 predicted, fit_s, predict_s = METHODS[key][1](args, x, y, test_x, seed)
                 runs[key].append((score(test_y, predicted), fit_s, predict_s))
+                (accuracy, macro_f1), name = runs[key][-1][0], METHODS[key][0]
+                print(  # each seed as it ends: a long run stopped early keeps its figures
+                    f"{n:>4} {name:<22} {'#' + str(seed):>5} {accuracy:>8.3f} {'':7}"
+                    f"{macro_f1:>8.3f} {'':7}{fit_s:>8.1f} {predict_s:>9.1f}",
+                    flush=True,
+                )
         for key, results in runs.items():
             name = METHODS[key][0]
             accuracy = np.array([r[0][0] for r in results])
@@ -358,7 +365,7 @@ def parse_args(argv=None):
     parser.add_argument("--setfit-body", default=None, help="default: the MiniLM encoder")
     parser.add_argument("--setfit-epochs", type=int, default=1)
     parser.add_argument("--setfit-batch-size", type=int, default=16)
-    parser.add_argument("--sick-epochs", type=int, default=2)
+    parser.add_argument("--sick-epochs", type=int, default=3)
     parser.add_argument("--sick-learning-rate", type=float, default=5e-5)
     parser.add_argument("--pairs-per-step", type=int, default=32)
     parser.add_argument("--sick-seeds", default="0", help="the SICK runs' seeds, comma-separated")
