@@ -211,9 +211,10 @@ def ag_news_table(args):
                 if key == "zero-shot":  # computed once: it does not depend on the draw
                     runs[key].append(zero)
                     continue
-                predicted, fit_s, predict_s = METHODS[key][1](args, x, y, test_x, seed)
-                runs[key].append((score(test_y, predicted), fit_s, predict_s))
-                (accuracy, macro_f1), name = runs[key][-1][0], METHODS[key][0]
+                name, function = METHODS[key]
+                predicted, fit_s, predict_s = function(args, x, y, test_x, seed)
+                accuracy, macro_f1 = score(test_y, predicted)
+                runs[key].append(((accuracy, macro_f1), fit_s, predict_s))
                 print(  # each seed as it ends: a long run stopped early keeps its figures
                     f"{n:>4} {name:<22} {'#' + str(seed):>5} {accuracy:>8.3f} {'':7}"
                     f"{macro_f1:>8.3f} {'':7}{fit_s:>8.1f} {predict_s:>9.1f}",
