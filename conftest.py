@@ -23,10 +23,8 @@ os.environ["SKLEARN_NLI_CACHE_DIR"] = tempfile.mkdtemp(prefix="sklearn-nli-expor
 import pytest  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402
 
-# Re-exported: ``from conftest import build_tiny_model`` still works for now.
-from sklearn_nli._testing import (  # noqa: E402, F401
+from sklearn_nli._testing import (  # noqa: E402
     CONTRADICTION_FIRST,
-    ENTAILMENT_FIRST,
     GENERIC_LABELS,
     build_tiny_model,
 )

@@ -23,8 +23,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numpy as np  # noqa: E402
 from _common import AG_NEWS_LABELS, ag_news, best_time  # noqa: E402
 
-from sklearn_nli import ZeroShotNLIClassifier  # noqa: E402
-from sklearn_nli._engine import clear_engine_cache  # noqa: E402
+from sklearn_nli import (
+    ZeroShotNLIClassifier,  # noqa: E402
+    clear_model_cache,  # noqa: E402
+)
 
 
 def main():
@@ -52,7 +54,7 @@ def main():
     print(f"  ratio                     : {t_dedup / t_forced:7.3f}   (target <= 0.3)")
     print(f"  max |p_dedup - p_forced|  : {np.abs(p_dedup - p_forced).max():.1e}\n")
 
-    clear_engine_cache()
+    clear_model_cache()
     clf = classifier(cache=True)
     clf.predict_proba(["warm-up text"])
     start = time.perf_counter()
@@ -63,7 +65,7 @@ def main():
     t_second = time.perf_counter() - start
     assert np.array_equal(first, second)
 
-    clear_engine_cache()
+    clear_model_cache()
     clf = classifier(cache=True)
     clf.predict_proba(["warm-up text"])
     start = time.perf_counter()

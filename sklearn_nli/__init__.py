@@ -12,13 +12,18 @@ from ._config import config_context, get_config, set_config
 __all__ = [
     "NLIPairScorer",
     "ZeroShotNLIClassifier",
+    "clear_model_cache",
     "config_context",
     "get_config",
     "set_config",
 ]
 __version__ = "0.1.0"
 
-_LAZY = {"NLIPairScorer": "._pairs", "ZeroShotNLIClassifier": "._zero_shot"}
+_LAZY = {
+    "NLIPairScorer": "._pairs",
+    "ZeroShotNLIClassifier": "._zero_shot",
+    "clear_model_cache": "._engine",
+}
 
 
 def __getattr__(name):

@@ -1,4 +1,4 @@
-"""What both estimators share: their engine parameters and the label lookup."""
+"""What both estimators share: fit's context, fine-tuning, the engine, transform."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ import numpy as np
 from sklearn.base import TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ._engine import get_engine, resolve_device
-from ._errors import InvalidTypeError, InvalidValueError
-from ._params import ENGINE_PARAMETERS, FINE_TUNING_PARAMETERS, check_params
+from ._devices import resolve_device
+from ._engine import FineTunedModel, get_encoder, get_engine
+from ._errors import InvalidValueError
+from ._params import ENGINE_PARAMETERS, check_params
 
 
 class _NLIEngineMixin:
@@ -18,31 +19,26 @@ class _NLIEngineMixin:
     ``max_length``, ``cache`` and ``show_progress_bar`` parameters into logits
     through the shared engine.
 
-    The engine is looked up in the process-wide cache on every call and never
-    stored on the estimator, so clones, pickles and ``__dict__`` stay free of
-    weights. A fine-tuned estimator's engine is that of its own weights
-    (``fine_tuned_model_``), keyed in the cache by their fingerprint.
+    The engine is looked up in the process-wide registry on every call and
+    never stored on the estimator, so clones, pickles and ``__dict__`` stay
+    free of weights. A fine-tuned estimator's engine is that of its own
+    weights (``fine_tuned_model_``), keyed in the registry by their
+    fingerprint.
     """
 
-    def _check_engine_params(self):
-        check_params(self, ENGINE_PARAMETERS)
-
     def _engine(self):
-        """The engine predictions run on: the fine-tuned weights', if any."""
-        fine_tuned = getattr(self, "fine_tuned_model_", None)
-        if fine_tuned is None:
-            return self._base_engine()
-        self._check_engine_params()
-        return fine_tuned.engine(
-            self.device, self.precision, self.backend, self.show_progress_bar, self.model
-        )
+        """The engine predictions run on: the fine-tuned weights', if any.
 
-    def _base_engine(self):
-        """The engine of ``model`` as it is (``fit`` starts from it)."""
-        self._check_engine_params()
-        return get_engine(
-            self.model, self.device, self.precision, self.backend, self.show_progress_bar
-        )
+        The engine parameters are checked here, not only in ``fit``: they may
+        be set between fit and predict (another device, batch size, backend).
+        """
+        check_params(self, ENGINE_PARAMETERS)
+        source = getattr(self, "fine_tuned_model_", None) or self.model
+        return get_engine(source, self.device, self.precision, self.backend, self.show_progress_bar)
+
+    def _encoder(self):
+        """The tokenizer and labels of ``model`` (no weights are loaded)."""
+        return get_encoder(self.model, self.show_progress_bar)
 
     def _run_options(self):
         return {
@@ -52,93 +48,84 @@ class _NLIEngineMixin:
             "cache": self.cache,
         }
 
+    def get_backend_info(self):
+        """Say which backend runs this estimator's model, and why.
 
-class _FineTuningMixin:
-    """``fit(X, y)`` with ``n_epochs > 0``: checks, the training call, the fitted state.
+        Loads the model if no estimator of the process has used it yet, as a
+        prediction would.
 
-    The training itself is :mod:`sklearn_nli._training`'s. ``fit`` runs
-    through :meth:`_fit_atomically`, so that a fit that fails or is interrupted
+        Returns
+        -------
+        info : dict
+            ``model`` (what messages call it: the model id or directory, or
+            the fine-tuned weights), ``device``, ``precision``, ``backend``
+            (the backend that runs the forward passes) and ``reason`` (why
+            that one: asked for by name, or ``backend="auto"``'s order of
+            preference and the backends it skipped).
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            If the estimator is not fitted.
+        """
+        check_is_fitted(self)
+        engine = self._engine()
+        return {
+            "model": engine.model_name,
+            "device": engine.device,
+            "precision": engine.precision,
+            "backend": engine.backend,
+            "reason": engine.backend_reason,
+        }
+
+
+class _FittingMixin:
+    """``fit``'s context: every parameter checked once, the fit atomic, fine-tuning.
+
+    Each estimator's ``fit`` calls :meth:`_fit_in_context`, which checks all
+    the constructor's parameters against the table of
+    :mod:`sklearn_nli._params` (as scikit-learn's ``_fit_context`` does with
+    ``_parameter_constraints``) and runs ``_fit(X, y, params)`` with the
+    checked values, so that a fit that fails or is interrupted
     (KeyboardInterrupt) leaves the estimator as it was before the call.
     """
 
     _FINE_TUNED_ATTRIBUTES = ("fine_tuned_model_", "loss_curve_")
 
-    def _fit_atomically(self, fit, *args):
+    def _fit_in_context(self, X, y):
         before = dict(self.__dict__)
         try:
-            return fit(*args)
+            params = check_params(self, self.get_params(deep=False))
+            resolve_device(params["device"])  # a device this machine lacks is a parameter error
+            return self._fit(X, y, params)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(before)
             raise
 
-    def _check_fine_tuning_params(self, extra=()):
-        return check_params(self, FINE_TUNING_PARAMETERS + tuple(extra))
-
-    def _check_training_data(self, n_samples, y, what):
-        """Before any training: X and y given, of the same length, no label missing."""
-        from ._inputs import is_missing
-
-        singular = what[:-1]
-        if n_samples is None or y is None:
-            given = (
-                "neither X nor y"
-                if n_samples is None and y is None
-                else ("no X" if n_samples is None else "no y")
-            )
-            raise InvalidValueError(
-                f"n_epochs={self.n_epochs} fine-tunes the model on labelled {what}, but fit "
-                f"got {given}: pass the {what} as X and their labels as y, or set "
-                "n_epochs=0 for zero-shot use."
-            )
-        labels = np.asarray(y, dtype=object)
-        if labels.ndim == 0:
-            raise InvalidTypeError(
-                f"y must be array-like, one label per {singular}, got {type(y).__name__}."
-            )
-        if len(labels) != n_samples:
-            raise InvalidValueError(
-                f"X and y have inconsistent numbers of samples: X has {n_samples} {what} "
-                f"and y has {len(labels)} labels; fine-tuning needs one label per {singular}."
-            )
-        if n_samples == 0:
-            raise InvalidValueError(f"n_epochs={self.n_epochs} needs training {what}; X is empty.")
-        for position, value in np.ndenumerate(labels):
-            if is_missing(value):
-                where = f"row {position[0]}" + (
-                    f", column {position[1]}" if len(position) > 1 else ""
-                )
-                raise InvalidValueError(
-                    f"y has a missing value ({value!r}) at {where}: fine-tuning needs a label "
-                    f"for every {singular}. Drop the unlabelled {what} or label them."
-                )
-
-    def _fine_tune(self, engine, make_network, examples, objective, params):
+    def _fine_tune(self, encoder, examples, objective, params, head_labels=None):
         """Train; return the fitted state ``{attribute: value}`` (nothing assigned yet)."""
-        from ._training import FineTunedModel, fine_tune
+        from ._training import Recipe, fine_tune
 
-        network, loss_curve = fine_tune(
-            engine,
-            make_network,
-            examples,
-            objective,
+        recipe = Recipe(
             n_epochs=params["n_epochs"],
             learning_rate=params["learning_rate"],
             batch_size=params["train_batch_size"],
             warmup_fraction=params["warmup_fraction"],
             weight_decay=params["weight_decay"],
             random_state=params["random_state"],
-            device=resolve_device(self.device),
-            max_length=self.max_length,
-            progress=self.show_progress_bar,
+            device=resolve_device(params["device"]),
+            max_length=params["max_length"],
+            progress=params["show_progress_bar"],
         )
+        network, loss_curve = fine_tune(encoder, examples, objective, recipe, head_labels)
         return {
-            "fine_tuned_model_": FineTunedModel.from_network(network, engine.tokenizer),
+            "fine_tuned_model_": FineTunedModel.from_network(network, encoder),
             "loss_curve_": loss_curve,
         }
 
     def _set_fitted(self, fitted):
-        """Assign the fitted attributes; drop the fine-tuned ones a zero-shot fit lacks."""
+        """Assign the fitted attributes; drop those of an earlier fit that this one lacks."""
         for attribute in self._FINE_TUNED_ATTRIBUTES:
             self.__dict__.pop(attribute, None)
         for attribute, value in fitted.items():
@@ -221,37 +208,6 @@ class _ProbaFeaturesMixin(TransformerMixin):
         """
         check_is_fitted(self)
         return np.asarray([str(c) for c in self.classes_], dtype=object)
-
-
-def find_label_column(labels, prefix, override, parameter):
-    """Index of the model label that starts with ``prefix`` (case-insensitive).
-
-    ``override`` (a label name or an index), when given, wins; it is the way out
-    for models whose config names its labels ``LABEL_0``, ``LABEL_1``, ...
-    """
-    if override is not None:
-        if isinstance(override, int):
-            if not -len(labels) <= override < len(labels):
-                raise InvalidValueError(
-                    f"{parameter}={override} is out of range for a model with "
-                    f"{len(labels)} labels {labels!r}."
-                )
-            return override % len(labels)
-        matches = [i for i, label in enumerate(labels) if label.lower() == override.lower()]
-        if not matches:
-            raise InvalidValueError(
-                f"{parameter}={override!r} is not a label of the model; its labels are {labels!r}."
-            )
-        return matches[0]
-    matches = [i for i, label in enumerate(labels) if label.lower().startswith(prefix)]
-    if not matches:
-        raise InvalidValueError(
-            f"The model's config names no label starting with {prefix!r} (its labels are "
-            f"{labels!r}), so the {prefix}... column cannot be found. Set {parameter} to the "
-            "label name or column index that means it, e.g. "
-            f"{parameter}={labels[0]!r} or {parameter}=0."
-        )
-    return matches[0]
 
 
 def softmax(scores):

@@ -51,9 +51,6 @@ class ResultCache:
         with self._lock:
             self._resize(capacity)
 
-    def clear(self):
-        self.resize(self.capacity)
-
     def __len__(self):
         return len(self._slot_of)
 

@@ -17,19 +17,47 @@ from __future__ import annotations
 
 import inspect
 import re
+import textwrap
 
-from ._engine import _CPU_BATCH_SIZE, _GPU_BATCH_SIZE
+from ._backends import backend_names, get_backend
+from ._engine import CPU_BATCH_SIZE, GPU_BATCH_SIZE
+from ._params import DEFAULT_MODEL
 
 __all__ = ["DOCSTRINGS", "fill_doc"]
 
 # The one description of the default batch size in the package; the values
 # themselves are the engine's.
-DEFAULT_BATCH_SIZE = f"{_CPU_BATCH_SIZE} on the CPU and {_GPU_BATCH_SIZE} on a GPU"
+DEFAULT_BATCH_SIZE = f"{CPU_BATCH_SIZE} on the CPU and {GPU_BATCH_SIZE} on a GPU"
+
+
+def _backend_parameter():
+    """The ``backend`` parameter's entry, listing the registered backends in their order."""
+    names = backend_names()
+    choices = ", ".join(f'"{name}"' for name in ("auto", *names))
+    each = "; ".join(
+        f'"{name}": {get_backend(name).summary}'
+        + (f"; install: {get_backend(name).extra}" if get_backend(name).extra else "")
+        for name in names
+    )
+    text = (
+        f"What runs the model. {each}. A graph is exported from torch once "
+        "(kept on disk, see ``set_config(export_cache_dir=...)``) and checked against "
+        "torch on a probe batch: at fp32 their logits stay within a few 1e-6 of torch's. "
+        f'"auto" takes the first installed backend, in the order {", ".join(names)}, that '
+        "runs the device and precision, and falls back to the next one, with a warning, "
+        "if it fails; ``get_backend_info()`` and the ``sklearn_nli`` logger (INFO) say "
+        "which ran and why."
+    )
+    body = textwrap.fill(
+        text, 74, initial_indent="    ", subsequent_indent="    ", break_on_hyphens=False
+    )
+    return f'backend : {{{choices}}}, default="auto"\n{body}'
+
 
 DOCSTRINGS = {
     # ---------------------------------------------- constructor parameters
-    "model": """\
-model : str, default="MoritzLaurer/MiniLM-L6-mnli"
+    "model": f"""\
+model : str, default="{DEFAULT_MODEL}"
     Hugging Face Hub id or path of a local directory holding an NLI
     sequence-classification model and its tokenizer. The model is loaded on
     first use and shared by every estimator of the process.""",
@@ -39,9 +67,9 @@ max_length : int, default=None
     never the hypothesis. None uses the model's limit.""",
     "batch_size": f"""\
 batch_size : int, default=None
-    Pairs per forward pass. None picks {DEFAULT_BATCH_SIZE} (the CPU
-    default is where ONNX Runtime ran fastest). On CUDA out-of-memory, a
-    batch is halved and retried.""",
+    Pairs per forward pass. None picks {DEFAULT_BATCH_SIZE} (the
+    performance page has the measurements behind them). On CUDA
+    out-of-memory, a batch is halved and retried.""",
     "device": """\
 device : {"auto", "cpu", "cuda", "cuda:N", "mps"}, default="auto"
     Where the model runs; "auto" picks CUDA, then MPS, then the CPU.""",
@@ -55,18 +83,7 @@ precision : {"fp32", "bf16", "fp16", "int8"}, default="fp32"
     autocast), "fp16" (GPU only), "int8" (CPU only: ONNX Runtime's dynamic
     quantization of the linear layers, per channel). See the performance
     page for measured speed and agreement.""",
-    "backend": """\
-backend : {"auto", "openvino", "onnxruntime", "torch"}, default="auto"
-    What runs the model. "openvino" (fp32 and bf16 on the CPU; the
-    ``openvino`` extra) and "onnxruntime" (fp32 and int8 on the CPU; the
-    ``onnx`` extra) run the model exported to ONNX once (kept on disk, see
-    ``set_config(export_cache_dir=...)``) and checked against torch on a
-    probe batch: at fp32 their logits stay within a few 1e-6 of torch's.
-    "auto" takes the first installed backend, in the order openvino,
-    onnxruntime, torch, that runs the device and precision (the
-    fastest-first order measured on CPUs), and falls back to the next one,
-    with a warning, if it fails; the engine's ``backend_reason`` and the
-    ``sklearn_nli`` logger (INFO) say which ran and why.""",
+    "backend": _backend_parameter(),
     "cache": """\
 cache : bool, default=True
     Keep the logits of scored pairs in a bounded in-process cache shared

@@ -308,12 +308,105 @@ def _pairs_from_frame(X, premise_column, hypothesis_column, name):
     return list(premises), list(hypotheses)
 
 
+# --------------------------------------------------------------------------
+# targets
+
+_SINGULAR = {"texts": "text", "pairs": "pair"}
+
+
+def check_training_data(n_samples, y, n_epochs, what):
+    """Fine-tuning needs both X and y: say which is missing (``n_samples`` None: no X)."""
+    if n_samples is not None and y is not None:
+        return
+    given = (
+        "neither X nor y"
+        if n_samples is None and y is None
+        else ("no X" if n_samples is None else "no y")
+    )
+    raise InvalidInputValueError(
+        f"n_epochs={n_epochs} fine-tunes the model on labelled {what}, but fit got {given}: "
+        f"pass the {what} as X and their labels as y, or set n_epochs=0 for zero-shot use."
+    )
+
+
+def check_y(y, n_samples, what, n_columns=None):
+    """Check the targets ``y`` of ``n_samples`` texts or pairs (``what``); return them as an array.
+
+    Without ``n_columns``, one class label per sample (1-D; a column vector is
+    raveled with a warning); with it, a binary indicator matrix of shape
+    ``(n_samples, n_columns)``, returned as integers. ``n_samples`` None (fit
+    got no X) skips the length check. Every message names where ``y`` is wrong.
+    """
+    from sklearn.utils.multiclass import check_classification_targets
+    from sklearn.utils.validation import check_array, column_or_1d
+
+    singular = _SINGULAR[what]
+    labels = np.asarray(y, dtype=object)
+    if labels.ndim == 0:
+        raise InvalidInputTypeError(
+            f"y must be array-like, one label per {singular}, got {type(y).__name__}."
+        )
+    if n_samples is not None and len(labels) != n_samples:
+        raise InvalidInputValueError(
+            f"X and y have inconsistent numbers of samples: X has {n_samples} {what} "
+            f"and y has {len(labels)} labels; give one label per {singular}."
+        )
+    for position, value in np.ndenumerate(labels):
+        if is_missing(value):
+            column = f", column {position[1]}" if len(position) > 1 else ""
+            raise InvalidInputValueError(
+                f"y has a missing value ({value!r}) at row {position[0]}{column}: every "
+                f"{singular} needs a label. Drop the unlabelled {what} or label them."
+            )
+    y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
+    if n_columns is not None:
+        if y.ndim != 2 or y.shape[1] != n_columns:
+            raise InvalidInputValueError(
+                f"multi_label=True expects y as a binary indicator matrix of shape "
+                f"(n_samples, {n_columns}) with one column per candidate label; "
+                f"got shape {y.shape}."
+            )
+        if not np.isin(y, (0, 1)).all():
+            raise InvalidInputValueError("multi_label=True expects y to hold only 0 and 1.")
+        return y.astype(int)
+    if what == "pairs" and y.ndim != 1:
+        raise InvalidInputValueError(f"y must be 1-D (one label per pair), got shape {y.shape}.")
+    if y.ndim == 2 and y.shape[1] > 1:
+        raise InvalidInputValueError(
+            f"y has shape {y.shape}: single-label mode expects one label per sample. "
+            "For a binary indicator matrix, set multi_label=True."
+        )
+    y = column_or_1d(y, warn=True)
+    check_classification_targets(y)
+    return y
+
+
+def check_learnable(y, what):
+    """Fine-tuning's rule: ``y`` (checked) holds at least 2 classes, or both 1s and 0s."""
+    if y.ndim == 2:
+        if (y == y.flat[0]).all():
+            raise InvalidInputValueError(
+                f"y holds only {y.flat[0]}s: fine-tuning needs {what} with and without "
+                "labels (both 1s and 0s in y) to learn from."
+            )
+        return
+    present = np.unique(y)
+    if len(present) < 2:
+        raise InvalidInputValueError(
+            f"y holds a single class ({present.tolist()!r}): fine-tuning needs labelled "
+            f"{what} of at least 2 classes, to learn what tells them apart."
+        )
+
+
 __all__ = [
     "InputError",
     "as_1d_texts",
     "as_pairs",
     "cells_as_text",
+    "check_learnable",
     "check_text_elements",
+    "check_training_data",
+    "check_y",
     "in_place",
     "is_missing",
     "join_text_columns",

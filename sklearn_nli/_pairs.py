@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
-import functools
 import warnings
 
 import numpy as np
 from scipy.special import logsumexp
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_array, check_consistent_length, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
-from ._base import _FineTuningMixin, _NLIEngineMixin, _ProbaFeaturesMixin, softmax
+from ._base import _FittingMixin, _NLIEngineMixin, _ProbaFeaturesMixin, softmax
 from ._docstrings import fill_doc
-from ._engine import get_engine, has_classification_head
-from ._errors import InvalidValueError
-from ._inputs import as_pairs
-from ._params import check_params
+from ._inputs import as_pairs, check_learnable, check_training_data, check_y
+from ._labels import class_columns, class_indices, fresh_head_labels, pair_label_mapping
+from ._params import DEFAULT_MODEL
 
 
 @fill_doc
 class NLIPairScorer(
-    ClassifierMixin, _ProbaFeaturesMixin, _FineTuningMixin, _NLIEngineMixin, BaseEstimator
+    ClassifierMixin, _ProbaFeaturesMixin, _FittingMixin, _NLIEngineMixin, BaseEstimator
 ):
     """Score premise / hypothesis pairs with a natural language inference model.
 
@@ -106,7 +103,7 @@ class NLIPairScorer(
 
     def __init__(
         self,
-        model="MoritzLaurer/MiniLM-L6-mnli",
+        model=DEFAULT_MODEL,
         *,
         premise_column=None,
         hypothesis_column=None,
@@ -174,101 +171,52 @@ class NLIPairScorer(
         self : NLIPairScorer
             The fitted estimator.
         """
-        return self._fit_atomically(self._fit, X, y)
+        return self._fit_in_context(X, y)
 
-    def _fit(self, X, y):
-        self._check_engine_params()
-        check_params(self, ("premise_column", "hypothesis_column", "label_map"))
-        tuning = self._check_fine_tuning_params()
-        fine_tuning = tuning["n_epochs"] > 0
+    def _fit(self, X, y, params):
+        fine_tuning = params["n_epochs"] > 0
         pairs = None if X is None else self._pairs(X)
         n_pairs = None if pairs is None else len(pairs[0])
         if fine_tuning:
-            self._check_training_data(n_pairs, y, "pairs")
-        fresh_head = fine_tuning and not has_classification_head(self.model)
-        if fresh_head:
-            # Only its tokenizer is used: the torch backend, which exports nothing.
-            engine = get_engine(self.model, self.device, "fp32", "torch", self.show_progress_bar)
-        else:
-            engine = self._base_engine()
-        model_labels = list(engine.labels)
+            check_training_data(n_pairs, y, params["n_epochs"], "pairs")
         if y is not None:
-            y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
-            if y.ndim != 1:
-                raise InvalidValueError(f"y must be 1-D (one label per pair), got shape {y.shape}.")
-            check_classification_targets(y)
-            if n_pairs is not None:
-                check_consistent_length(np.empty(n_pairs), y)
-            present = np.unique(y)
-            if fine_tuning and len(present) < 2:
-                raise InvalidValueError(
-                    f"y holds a single class ({present.tolist()!r}): fine-tuning needs labelled "
-                    "pairs of at least 2 classes, to learn what tells them apart."
-                )
+            y = check_y(y, n_pairs, "pairs")
+        if fine_tuning:
+            check_learnable(y, "pairs")
+        encoder = self._encoder()
+        fresh_head = fine_tuning and not encoder.has_classification_head
         if fresh_head:
-            classes, model_labels, mapping = self._fresh_head_labels(y)
-        elif self.label_map is not None:
-            mapping = _explicit_mapping(self.label_map, model_labels)
-            classes = np.unique(np.asarray(list(mapping)))
-            if y is not None:
-                unknown = [c for c in np.unique(y).tolist() if c not in mapping]
-                if unknown:
-                    raise InvalidValueError(
-                        f"y contains labels {unknown!r} that label_map does not map."
-                    )
-        elif y is None:
-            mapping = {label: (label,) for label in model_labels}
-            classes = np.unique(np.asarray(model_labels, dtype=object))
+            classes, model_labels, mapping = fresh_head_labels(y, params["label_map"], self.model)
         else:
-            classes = np.unique(y)
-            mapping = _mapping_by_name(classes, model_labels)
+            model_labels = list(encoder.labels)
+            classes, mapping = pair_label_mapping(y, model_labels, params["label_map"])
         fitted = {
             "classes_": classes,
-            "label_mapping_": {c: mapping[c] for c in classes.tolist()},
+            "label_mapping_": mapping,
             "model_labels_": model_labels,
+            "_class_columns": class_columns(classes, mapping, model_labels),
         }
         if fine_tuning:
-            fitted.update(self._fine_tune_pairs(engine, pairs, y, fitted, fresh_head, tuning))
+            fitted.update(self._fine_tune_pairs(encoder, pairs, y, fitted, fresh_head, params))
         self._set_fitted(fitted)
         return self
 
-    def _fresh_head_labels(self, y):
-        """Classes, head labels and mapping of a new head whose labels are y's classes."""
-        if self.label_map is not None:
-            raise InvalidValueError(
-                f"model={self.model!r} has no classification head, so fitting creates one "
-                "whose labels are the classes of y; label_map, which maps classes to an "
-                "existing head's labels, must be None."
-            )
-        classes = np.unique(y)
-        model_labels = [str(c) for c in classes.tolist()]
-        if len(set(model_labels)) != len(model_labels):
-            raise InvalidValueError(
-                f"The classes of y {classes.tolist()!r} do not have distinct names as strings, "
-                "which the new head's labels need."
-            )
-        return classes, model_labels, {c: (m,) for c, m in zip(classes.tolist(), model_labels)}
-
-    def _fine_tune_pairs(self, engine, pairs, y, fitted, fresh_head, tuning):
+    def _fine_tune_pairs(self, encoder, pairs, y, fitted, fresh_head, params):
         from ._training import ClassObjective, pair_examples
 
-        position = {label: i for i, label in enumerate(fitted["model_labels_"])}
-        classes = fitted["classes_"].tolist()
-        columns = [[position[m] for m in fitted["label_mapping_"][c]] for c in classes]
-        index = {c: i for i, c in enumerate(classes)}
-        targets = [index[label] for label in y.tolist()]
-        make_network = engine.trainable_network
+        head_labels = None
         if fresh_head:
+            head_labels = fitted["model_labels_"]
             warnings.warn(
                 f"model={self.model!r} is an encoder without a sequence-classification head: "
-                f"fitting creates a new head with the labels {fitted['model_labels_']!r} (the "
-                "classes of y), initialized at random and trained with the encoder.",
+                f"fitting creates a new head with the labels {head_labels!r} (the classes of "
+                "y), initialized at random and trained with the encoder.",
                 UserWarning,
                 stacklevel=5,  # the caller of fit
             )
-            make_network = functools.partial(engine.trainable_network, fitted["model_labels_"])
-        examples = pair_examples(*pairs, targets)
-        return self._fine_tune(engine, make_network, examples, ClassObjective(columns), tuning)
+        examples = pair_examples(*pairs, class_indices(y, fitted["classes_"]))
+        objective = ClassObjective(fitted["_class_columns"])
+        return self._fine_tune(encoder, examples, objective, params, head_labels)
 
     def _pairs(self, X):
         return as_pairs(X, self.premise_column, self.hypothesis_column)
@@ -282,12 +230,7 @@ class NLIPairScorer(
     def _class_scores(self, X):
         """Unnormalised log-probability of each class, shape (n_samples, n_classes)."""
         logits = self._model_logits(X)
-        position = {label: i for i, label in enumerate(self.model_labels_)}
-        columns = [
-            logsumexp(logits[:, [position[label] for label in self.label_mapping_[c]]], axis=1)
-            for c in self.classes_.tolist()
-        ]
-        return np.stack(columns, axis=1)
+        return np.stack([logsumexp(logits[:, c], axis=1) for c in self._class_columns], axis=1)
 
     def decision_function(self, X):
         """Compute the log-scores behind the probabilities.
@@ -337,55 +280,3 @@ class NLIPairScorer(
         """
         scores = self._class_scores(X)
         return self.classes_[np.argmax(scores, axis=1)]
-
-
-def _explicit_mapping(label_map, model_labels):
-    by_lower = {label.lower(): label for label in model_labels}
-    mapping, used = {}, {}
-    for cls, targets in label_map.items():
-        targets = [targets] if isinstance(targets, str) else list(targets)
-        resolved = []
-        for target in targets:
-            label = by_lower.get(str(target).lower())
-            if label is None:
-                raise InvalidValueError(
-                    f"label_map[{cls!r}] names {target!r}, which is not a label of the "
-                    f"model; its labels are {model_labels!r}."
-                )
-            if label in used:
-                raise InvalidValueError(
-                    f"label_map maps the model label {label!r} to both {used[label]!r} "
-                    f"and {cls!r}; each model label belongs to one class."
-                )
-            used[label] = cls
-            resolved.append(label)
-        if not resolved:
-            raise InvalidValueError(f"label_map[{cls!r}] lists no model label.")
-        mapping[cls] = tuple(resolved)
-    missing = [label for label in model_labels if label not in used]
-    if missing:
-        raise InvalidValueError(
-            f"label_map leaves the model labels {missing!r} unmapped; map every model "
-            "label to a class so that probabilities sum to 1."
-        )
-    return mapping
-
-
-def _mapping_by_name(classes, model_labels):
-    by_lower = {label.lower(): label for label in model_labels}
-    matched = {c: by_lower.get(str(c).lower()) for c in classes}
-    if all(label is not None for label in matched.values()) and len(classes) == len(model_labels):
-        return {c: (label,) for c, label in matched.items()}
-    entail = [label for label in model_labels if label.lower().startswith("entail")]
-    if len(classes) == 2 and entail:
-        positive = [c for c, label in matched.items() if label == entail[0]]
-        if positive:
-            (other,) = [c for c in classes if c != positive[0]]
-            rest = tuple(label for label in model_labels if label != entail[0])
-            return {positive[0]: (entail[0],), other: rest}
-    raise InvalidValueError(
-        f"Cannot match the labels of y {list(classes)!r} to the model's labels "
-        f"{model_labels!r}: they match by name (ignoring case), or a binary y holds the "
-        "entailment label and one other. Set label_map, e.g. "
-        "{'yes': 'entailment', 'no': ['neutral', 'contradiction']}."
-    )

@@ -1,11 +1,13 @@
 """Every parameter of the estimators and of the command line, declared once.
 
 ``PARAMETERS`` maps each name to what values it takes. The estimators check
-their parameters against it (once, when they are used), the engine trusts what
-passed, and the command line builds its ``choices`` and argument types from
-it, so that a bad value is reported in the same words everywhere, and on the
+all their parameters against it once per ``fit``, and their engine parameters
+again when a prediction looks the engine up (they may change between fit and
+predict); the command line builds its ``choices`` and argument types from it,
+so that a bad value is reported in the same words everywhere, and on the
 command line before any input is read. Messages follow one format:
-``"<name> must be <what>, got <value>."``.
+``"<name> must be <what>, got <value>."``. The defaults that several places
+name (the estimators, the command line, the docstrings) are constants here.
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ import re
 import numpy as np
 
 from ._errors import InvalidTypeError, InvalidValueError
+
+DEFAULT_MODEL = "MoritzLaurer/MiniLM-L6-mnli"
+DEFAULT_TEMPLATE = "This example is {}."
 
 PRECISIONS = ("fp32", "bf16", "fp16", "int8")
 DEVICES = "'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'"
@@ -278,13 +283,6 @@ class Mapping(Parameter):
         return value
 
 
-class Column(Parameter):
-    """A column name of a DataFrame input, or None."""
-
-    def check(self, value):
-        return value
-
-
 def _backend_names():
     from ._backends import backend_names
 
@@ -310,8 +308,9 @@ PARAMETERS = {
         LabelName("entailment_label"),
         LabelName("contradiction_label"),
         Choice("missing_text", ("error", "skip")),
-        Column("premise_column"),
-        Column("hypothesis_column"),
+        # Column names: whether the column exists is the input layer's question.
+        Parameter("premise_column"),
+        Parameter("hypothesis_column"),
         Mapping("label_map", "{class: model label or list of model labels}"),
         Integer("n_epochs", 0),
         Number("learning_rate", 0.0),

@@ -3,9 +3,10 @@
 One job: the estimators turn their labelled data into *examples* (a premise,
 the hypotheses it is paired with, and a target) and an *objective* (the loss of
 a batch of examples, computed from the model's logits), and :func:`fine_tune`
-trains a fresh copy of the network on them. Tokenizing and padding are the
-engine's (``_tokenize``, ``_pad``), exactly as at prediction, so a pair is seen
-the same way in training and in use.
+trains a fresh copy of the network on them, following a :class:`Recipe`.
+Tokenizing and padding are the :class:`~sklearn_nli._encoder.PairEncoder`'s,
+exactly as at prediction, so a pair is seen the same way in training and in
+use; training never builds a prediction engine of the model.
 
 The recipe (Laurer et al. 2023, "Less Annotating, More
 Classifying"; Wang et al. 2021, "Entailment as Few-Shot Learner"):
@@ -13,9 +14,8 @@ Classifying"; Wang et al. 2021, "Entailment as Few-Shot Learner"):
 * single-label texts: the *listwise* loss, the cross-entropy of the softmax
   over the entailment logits of one group of hypotheses per text (its own
   label's and up to ``max_negatives`` others). It is the prediction formula
-  itself, so it has no imbalance of K-1 negatives per positive to correct; a
-  one-seed prototype on AG News reached 0.855 at 32 texts per class with it,
-  against 0.33-0.52 with K-1 contradiction negatives per text.
+  itself, so it has no imbalance of K-1 negatives per positive to correct
+  (docs/model_selection.md compares it with K-1 contradiction negatives).
 * multi-label texts: each label on its own, the binary cross-entropy of
   ``sigmoid(entailment - contradiction)``, the multi-label prediction formula;
 * pairs: the cross-entropy over the classes, a class's logit being the
@@ -31,24 +31,22 @@ pieces, so the step itself is unchanged.
 
 from __future__ import annotations
 
-import copy
+import dataclasses
 import logging
 import math
-import os
-import tempfile
-from hashlib import blake2b
+import numbers
 
 import numpy as np
 import torch
 from sklearn.utils import check_random_state
 
-from ._engine import _OUT_OF_MEMORY, _quiet_loading, get_engine_for_network
+from ._devices import OUT_OF_MEMORY
 
 __all__ = [
     "BinaryObjective",
     "ClassObjective",
-    "FineTunedModel",
     "ListwiseObjective",
+    "Recipe",
     "fine_tune",
     "label_examples",
     "multi_label_examples",
@@ -167,47 +165,61 @@ class ClassObjective:
 # ------------------------------------------------------------------ training
 
 
-def fine_tune(
-    engine,
-    make_network,
-    examples,
-    objective,
-    *,
-    n_epochs,
-    learning_rate,
-    batch_size,
-    warmup_fraction,
-    weight_decay,
-    random_state,
-    device,
-    max_length=None,
-    progress=False,
-):
-    """Train ``make_network()`` on ``examples``; return ``(network, loss_curve)``.
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """How to fine-tune: the estimators' fine-tuning parameters, checked, in one object.
 
-    Parameters
+    Attributes
     ----------
-    engine : NLIEngine
-        Tokenizes and pads the pairs (its tokenizer is the network's).
-    make_network : callable
-        Returns the torch network to train, a fresh copy (called with the
-        torch generator seeded, so a new head's weights are reproducible).
-    examples : callable
-        ``examples(rng)`` returns one epoch's examples, ``(premise,
-        hypotheses, target)`` tuples.
-    objective : ListwiseObjective, BinaryObjective or ClassObjective
-        The loss of a batch of examples.
-    n_epochs, learning_rate, batch_size, warmup_fraction, weight_decay : number
-        The recipe (``batch_size`` examples per step).
+    n_epochs : int
+        Passes over the examples.
+    learning_rate : float
+        Peak learning rate of AdamW.
+    batch_size : int
+        Examples per optimizer step.
+    warmup_fraction : float
+        Fraction of the steps over which the learning rate rises to its peak.
+    weight_decay : float
+        AdamW's decoupled weight decay on the weight matrices.
     random_state : None, int or RandomState
         Seeds the order of the examples, the drawn negatives, dropout and any
         new weights.
     device : str
         A resolved torch device.
-    max_length : int, default=None
-        Token limit of a pair (the engine's default when None).
-    progress : bool, default=False
+    max_length : int or None
+        Token limit of a pair (the encoder's default when None).
+    progress : bool
         Show a progress bar over the steps.
+    """
+
+    n_epochs: int
+    learning_rate: float
+    batch_size: int
+    warmup_fraction: float
+    weight_decay: float
+    random_state: None | numbers.Integral | np.random.RandomState
+    device: str
+    max_length: int | None = None
+    progress: bool = False
+
+
+def fine_tune(encoder, examples, objective, recipe, head_labels=None):
+    """Train a fresh copy of ``encoder``'s network on ``examples``; return ``(network, losses)``.
+
+    Parameters
+    ----------
+    encoder : PairEncoder
+        Tokenizes and pads the pairs, and loads the network to train.
+    examples : callable
+        ``examples(rng)`` returns one epoch's examples, ``(premise,
+        hypotheses, target)`` tuples.
+    objective : ListwiseObjective, BinaryObjective or ClassObjective
+        The loss of a batch of examples.
+    recipe : Recipe
+        The number of epochs, optimizer settings, seed and device.
+    head_labels : list of str, default=None
+        Train a new classification head with these labels (random weights,
+        drawn from the seeded generator) instead of the checkpoint's.
 
     Returns
     -------
@@ -216,9 +228,9 @@ def fine_tune(
     loss_curve : list of float
         The mean training loss of each epoch.
     """
-    rng = check_random_state(random_state)
+    rng = check_random_state(recipe.random_state)
     seed = int(rng.randint(np.iinfo(np.int32).max))
-    max_length = int(max_length or engine.default_max_length)
+    device = recipe.device
     # The generators forked (restored afterwards): the CPU's, and the CUDA device's.
     devices = []
     if device.startswith("cuda"):
@@ -226,20 +238,20 @@ def fine_tune(
         devices = [torch.cuda.current_device() if index is None else index]
     with torch.random.fork_rng(devices=devices), torch.enable_grad():
         torch.manual_seed(seed)
-        network = make_network().to(device).train()
-        trainer = _Trainer(engine, network, objective, device, max_length)
-        epochs = [examples(rng) for _ in range(n_epochs)]
-        steps_per_epoch = [math.ceil(len(e) / batch_size) for e in epochs]
+        network = encoder.trainable_network(head_labels).to(device)
+        trainer = _Trainer(encoder, network, objective, recipe)
+        epochs = [examples(rng) for _ in range(recipe.n_epochs)]
+        steps_per_epoch = [math.ceil(len(e) / recipe.batch_size) for e in epochs]
         total = sum(steps_per_epoch)
-        trainer.configure(learning_rate, weight_decay, warmup_fraction, total, batch_size)
-        bar = _progress_bar(total) if progress else None
+        trainer.configure(total)
+        bar = _progress_bar(total) if recipe.progress else None
         loss_curve = []
         try:
             for number, epoch in enumerate(epochs, 1):
                 order = rng.permutation(len(epoch))
                 loss_sum = count = 0.0
-                for start in range(0, len(epoch), batch_size):
-                    step = [epoch[i] for i in order[start : start + batch_size]]
+                for start in range(0, len(epoch), recipe.batch_size):
+                    step = [epoch[i] for i in order[start : start + recipe.batch_size]]
                     step_sum, step_count = trainer.step(step)
                     loss_sum += step_sum
                     count += step_count
@@ -247,7 +259,9 @@ def fine_tune(
                         bar.update(1)
                         bar.set_postfix(loss=f"{step_sum / step_count:.4f}", refresh=False)
                 loss_curve.append(loss_sum / count)
-                logger.info("Fine-tuning epoch %d/%d: loss %.4f", number, n_epochs, loss_curve[-1])
+                logger.info(
+                    "Fine-tuning epoch %d/%d: loss %.4f", number, recipe.n_epochs, loss_curve[-1]
+                )
         finally:
             if bar is not None:
                 bar.close()
@@ -256,21 +270,22 @@ def fine_tune(
 
 
 class _Trainer:
-    def __init__(self, engine, network, objective, device, max_length):
-        self.engine = engine
+    def __init__(self, encoder, network, objective, recipe):
+        self.encoder = encoder
         self.network = network
         self.objective = objective
-        self.device = device
-        self.max_length = max_length
+        self.recipe = recipe
+        self.device = recipe.device
 
-    def configure(self, learning_rate, weight_decay, warmup_fraction, total_steps, batch_size):
+    def configure(self, total_steps):
+        recipe = self.recipe
         parameters = [p for p in self.network.parameters() if p.requires_grad]
         groups = [
-            {"params": [p for p in parameters if p.ndim >= 2], "weight_decay": weight_decay},
+            {"params": [p for p in parameters if p.ndim >= 2], "weight_decay": recipe.weight_decay},
             {"params": [p for p in parameters if p.ndim < 2], "weight_decay": 0.0},
         ]
-        self.optimizer = _adamw(groups, learning_rate)
-        warmup = int(round(warmup_fraction * total_steps))
+        self.optimizer = _adamw(groups, recipe.learning_rate)
+        warmup = int(round(recipe.warmup_fraction * total_steps))
 
         def factor(step):
             if step < warmup:
@@ -278,7 +293,7 @@ class _Trainer:
             return max(0.0, (total_steps - step) / max(1, total_steps - warmup))
 
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, factor)
-        self.micro_batch = batch_size
+        self.micro_batch = recipe.batch_size
 
     def step(self, examples):
         """One optimizer step on ``examples``; returns (loss sum, count) before the update."""
@@ -293,7 +308,7 @@ class _Trainer:
                     (loss / total).backward()
                     loss_sum += float(loss.detach())
                 break
-            except _OUT_OF_MEMORY as exc:
+            except OUT_OF_MEMORY as exc:
                 if self.micro_batch == 1:
                     raise RuntimeError(
                         f"Out of memory on {self.device} while fine-tuning, even with one "
@@ -313,9 +328,7 @@ class _Trainer:
     def _logits(self, examples):
         premises = [premise for premise, group, _ in examples for _ in group]
         hypotheses = [hypothesis for _, group, _ in examples for hypothesis in group]
-        encoded = self.engine._tokenize(premises, hypotheses, self.max_length)
-        lengths = np.fromiter(map(len, encoded["input_ids"]), dtype=np.intp, count=len(premises))
-        arrays = self.engine._pad(encoded, np.arange(len(premises)), lengths)
+        arrays = self.encoder.encode(premises, hypotheses, self.recipe.max_length)
         tensors = {name: torch.from_numpy(a).to(self.device) for name, a in arrays.items()}
         return self.network(**tensors).logits.float()
 
@@ -323,10 +336,9 @@ class _Trainer:
 def _adamw(groups, learning_rate):
     """AdamW, with the fused kernel where the weights' device has one.
 
-    The fused kernel updates the weights in one pass instead of a dozen: for
-    MiniLM-L6 on a 2-core CPU, 12 ms a step instead of 68
-    (``benchmarks/optimizer_step.py``), about 8% of a SICK training step.
-    Same update; only the rounding differs.
+    The fused kernel updates the weights in one pass instead of a dozen
+    (``benchmarks/optimizer_step.py`` measures both; docs/model_selection.md
+    has the figures). Same update; only the rounding differs.
     """
     try:
         return torch.optim.AdamW(groups, lr=learning_rate, fused=True)
@@ -338,91 +350,3 @@ def _progress_bar(total):
     from tqdm.auto import tqdm
 
     return tqdm(total=total, unit="step", desc="Fine-tuning")
-
-
-# ------------------------------------------------------------- fitted state
-
-
-class FineTunedModel:
-    """A fine-tuned model held as the files of a Hugging Face model directory.
-
-    ``files`` maps file names to their bytes: ``config.json`` (with the label
-    names), ``model.safetensors`` and the tokenizer's files, as
-    ``save_pretrained`` writes them, so that the fitted state pickles as plain
-    bytes and :meth:`save_pretrained` writes a directory that
-    ``from_pretrained``, the transformers pipelines and the estimators load.
-    ``fingerprint`` is a digest of the files: the engine registry's key.
-    """
-
-    def __init__(self, files):
-        self.files = dict(files)
-        digest = blake2b(digest_size=20)
-        for name in sorted(self.files):
-            digest.update(f"{name}:{len(self.files[name])}:".encode())
-            digest.update(self.files[name])
-        self.fingerprint = digest.hexdigest()
-        self._loaded = None
-
-    @classmethod
-    def from_network(cls, network, tokenizer):
-        """Serialize ``network`` and ``tokenizer``; keep them for the first engine."""
-        with (
-            tempfile.TemporaryDirectory(prefix="sklearn-nli-fine-tuned-") as folder,
-            _quiet_loading(False),
-        ):
-            network.save_pretrained(folder)
-            tokenizer.save_pretrained(folder)
-            files = {}
-            for name in sorted(os.listdir(folder)):
-                with open(os.path.join(folder, name), "rb") as handle:
-                    files[name] = handle.read()
-        model = cls(files)
-        # A copy: a fast tokenizer is not to be used from two engines' threads at once.
-        model._loaded = (network, copy.deepcopy(tokenizer))
-        return model
-
-    @property
-    def n_bytes(self):
-        """Total size of the files."""
-        return sum(map(len, self.files.values()))
-
-    def __getstate__(self):
-        state = dict(self.__dict__)
-        state["_loaded"] = None
-        return state
-
-    def save_pretrained(self, path):
-        """Write the files into the directory ``path`` (created if needed)."""
-        os.makedirs(path, exist_ok=True)
-        for name, data in self.files.items():
-            with open(os.path.join(path, name), "wb") as handle:
-                handle.write(data)
-
-    def load(self):
-        """``(network, tokenizer)`` built from the files (or kept since training)."""
-        loaded, self._loaded = self._loaded, None
-        if loaded is not None:
-            return loaded
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
-        with (
-            tempfile.TemporaryDirectory(prefix="sklearn-nli-fine-tuned-") as folder,
-            _quiet_loading(False),
-        ):
-            self.save_pretrained(folder)
-            tokenizer = AutoTokenizer.from_pretrained(folder)
-            network = AutoModelForSequenceClassification.from_pretrained(folder)
-        return network.eval(), tokenizer
-
-    def engine(self, device, precision, backend, progress, base_model):
-        """The process-wide engine of these weights."""
-        return get_engine_for_network(
-            self.load,
-            None,
-            self.fingerprint,
-            device,
-            precision,
-            backend,
-            progress,
-            name=f"{base_model} fine-tuned ({self.fingerprint[:12]})",
-        )

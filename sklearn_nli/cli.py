@@ -32,11 +32,10 @@ from ._files import (
     silence_stdout,
     write_table,
 )
-from ._params import argparse_options
+from ._params import DEFAULT_MODEL, argparse_options
 
 __all__ = ["main", "build_parser"]
 
-DEFAULT_MODEL = "MoritzLaurer/MiniLM-L6-mnli"
 MODEL_ENV = "SKLEARN_NLI_MODEL"
 EXIT_USAGE = 2
 EXIT_BUG = 1

@@ -10,7 +10,7 @@ import re
 import numpy as np
 import pytest
 
-from sklearn_nli import ZeroShotNLIClassifier, _backends
+from sklearn_nli import ZeroShotNLIClassifier, _backends, clear_model_cache
 from sklearn_nli._backends import (
     backend_names,
     build_runner,
@@ -19,7 +19,7 @@ from sklearn_nli._backends import (
     resolve_backend,
 )
 from sklearn_nli._backends._base import Backend
-from sklearn_nli._engine import clear_engine_cache, get_engine
+from sklearn_nli._engine import get_engine
 
 TEXTS = ["a short text", "the team won the game", "a dog runs in the park"]
 LABELS = ["sports", "business", "world"]
@@ -65,9 +65,9 @@ def fake_backend(monkeypatch):
     monkeypatch.setattr(_backends, "_REGISTRY", dict(_backends._REGISTRY))
     register_backend("fake", FakeBackend)  # the one line a new backend adds
     FakeBackend.runners.clear()
-    clear_engine_cache()
+    clear_model_cache()
     yield FakeBackend
-    clear_engine_cache()
+    clear_model_cache()
 
 
 def test_a_registered_backend_is_selected_and_produces_logits(fake_backend, tiny_model):
@@ -81,8 +81,8 @@ def test_a_registered_backend_is_selected_and_produces_logits(fake_backend, tiny
     batch = runner.calls[-1]
     assert {"input_ids", "attention_mask"} <= set(batch)
     assert all(array.dtype == np.int64 for array in batch.values())
-    encoded = engine._tokenize(TEXTS, ["a hypothesis"] * 3, engine.default_max_length)
-    sums = np.array([sum(ids) for ids in encoded["input_ids"]], dtype=np.float64)
+    encoded = engine.encoder.encode(TEXTS, ["a hypothesis"] * 3)
+    sums = (encoded["input_ids"] * encoded["attention_mask"]).sum(axis=1).astype(np.float64)
     np.testing.assert_array_equal(logits[:, 0], (sums % 7).astype(np.float32))
 
 

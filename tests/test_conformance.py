@@ -29,8 +29,8 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_sco
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from sklearn_nli import NLIPairScorer, ZeroShotNLIClassifier
-from sklearn_nli._engine import clear_engine_cache, get_engine
+from sklearn_nli import NLIPairScorer, ZeroShotNLIClassifier, clear_model_cache
+from sklearn_nli._engine import get_engine
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -172,7 +172,7 @@ def test_init_stores_parameters_without_loading(case, monkeypatch, tmp_path):
 def test_clone_is_cheap_and_holds_only_parameters(case, monkeypatch):
     estimator, X, y = case
     estimator.fit(X, y).predict_proba(X[:2])  # the engine is loaded and cached
-    clear_engine_cache()
+    clear_model_cache()
     calls = _count_model_loads(monkeypatch)
 
     cloned = clone(estimator)
@@ -202,7 +202,7 @@ def test_get_params_set_params_round_trip(case):
 def test_pickle_round_trip_is_small_and_identical(case, monkeypatch):
     estimator, X, y = case
     expected = estimator.fit(X, y).predict_proba(X)
-    clear_engine_cache()
+    clear_model_cache()
     calls = _count_model_loads(monkeypatch)
 
     payload = pickle.dumps(estimator)
@@ -224,19 +224,20 @@ _SUBPROCESS_SCRIPT = textwrap.dedent(
 
     import numpy as np
 
-    from sklearn_nli import _engine
+    from sklearn_nli import clear_model_cache
+    from sklearn_nli._engine import loaded_engines
 
     for name in sys.argv[2:]:
         with open(f"{sys.argv[1]}/{name}.pkl", "rb") as f:
             estimator, X = pickle.load(f)
         expected = np.load(f"{sys.argv[1]}/{name}-proba.npy")
-        assert not _engine._ENGINES, "unpickling must not load a model"
+        assert not loaded_engines(), "unpickling must not load a model"
         proba = estimator.predict_proba(X)
         assert proba.shape == expected.shape, (name, proba.shape, expected.shape)
         np.testing.assert_allclose(proba, expected, rtol=0, atol=1e-6, err_msg=name)
         predicted = np.load(f"{sys.argv[1]}/{name}-predict.npy", allow_pickle=True)
         np.testing.assert_array_equal(estimator.predict(X), predicted, err_msg=name)
-        _engine.clear_engine_cache()
+        clear_model_cache()
         print(f"{name}: fresh-process-ok")
     """
 )
@@ -547,7 +548,7 @@ def test_grid_search_pair_scorer_over_max_length(tiny_model):
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_grid_search_loads_model_once(name, tiny_model, monkeypatch):
     estimator, X, y = CASES[name](tiny_model)
-    clear_engine_cache()
+    clear_model_cache()
     calls = _count_model_loads(monkeypatch)
 
     GridSearchCV(estimator, GRIDS[name], cv=3, n_jobs=None, error_score="raise").fit(X, y)

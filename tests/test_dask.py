@@ -71,9 +71,9 @@ def _model_loads():
 
 
 def _engine_cache():
-    from sklearn_nli import _engine
+    from sklearn_nli._engine import loaded_engines
 
-    return {str(key): id(engine) for key, engine in _engine._ENGINES.items()}
+    return {str(key): id(engine) for key, engine in loaded_engines().items()}
 
 
 @pytest.fixture(scope="module")

@@ -215,3 +215,23 @@ def test_fill_doc_fills_the_methods_of_a_class():
 
     fill_doc(Estimator)
     assert "X : array-like of str" in Estimator.method.__doc__
+
+
+def test_backend_parameter_lists_the_registered_backends():
+    from sklearn_nli._backends import backend_names
+
+    entry = DOCSTRINGS["backend"]
+    choices = re.match(r"backend : \{(.*)\}, default=\"auto\"", entry).group(1)
+    assert [c.strip().strip('"') for c in choices.split(",")] == ["auto", *backend_names()]
+    order = re.search(r"in the order ([a-z, ]+), that", " ".join(entry.split())).group(1)
+    assert order.split(", ") == list(backend_names())
+    for name in backend_names():
+        assert f'"{name}":' in entry
+
+
+def test_default_model_and_template_are_documented_from_the_constants():
+    from sklearn_nli._params import DEFAULT_MODEL, DEFAULT_TEMPLATE
+
+    assert f'default="{DEFAULT_MODEL}"' in DOCSTRINGS["model"]
+    doc = " ".join(sklearn_nli.ZeroShotNLIClassifier.__doc__.split())
+    assert f'hypothesis_template : str, default="{DEFAULT_TEMPLATE}"' in doc

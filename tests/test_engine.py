@@ -7,15 +7,19 @@ import numpy as np
 import pytest
 import torch
 
-from sklearn_nli import NLIPairScorer, ZeroShotNLIClassifier, _engine, config_context
+from sklearn_nli import (
+    NLIPairScorer,
+    ZeroShotNLIClassifier,
+    _devices,
+    _engine,
+    clear_model_cache,
+    config_context,
+)
 from sklearn_nli._backends import resolve_backend
 from sklearn_nli._cache import ResultCache, pair_key
-from sklearn_nli._engine import (
-    clear_engine_cache,
-    get_engine,
-    resolve_device,
-    unique_inverse,
-)
+from sklearn_nli._devices import resolve_device
+from sklearn_nli._encoder import PairEncoder
+from sklearn_nli._engine import CPU_BATCH_SIZE, NLIEngine, get_engine, unique_inverse
 
 TEXTS = [
     "the team plays a game in the park",
@@ -31,22 +35,22 @@ LABELS = ["sports", "business", "world"]
 
 @pytest.fixture
 def engine(tiny_model):
-    clear_engine_cache()
+    clear_model_cache()
     yield get_engine(tiny_model, "cpu")
-    clear_engine_cache()
+    clear_model_cache()
 
 
 @pytest.fixture
 def forwarded(monkeypatch):
     """Count the pairs that really go through the network."""
     rows = []
-    original = _engine.NLIEngine._forward
+    original = NLIEngine.forward
 
-    def counting(self, encoded, batch, lengths):
+    def counting(self, tokenized, batch):
         rows.append(len(batch))
-        return original(self, encoded, batch, lengths)
+        return original(self, tokenized, batch)
 
-    monkeypatch.setattr(_engine.NLIEngine, "_forward", counting)
+    monkeypatch.setattr(NLIEngine, "forward", counting)
     return rows
 
 
@@ -65,9 +69,9 @@ def test_engine_is_shared_by_estimators_and_clones(tiny_model, engine):
 
 def test_resolve_device_auto_is_cpu_without_accelerators(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    monkeypatch.setattr(_engine, "_mps_available", lambda: False)
+    monkeypatch.setattr(_devices, "mps_available", lambda: False)
     assert resolve_device("auto") == "cpu"
-    monkeypatch.setattr(_engine, "_mps_available", lambda: True)
+    monkeypatch.setattr(_devices, "mps_available", lambda: True)
     assert resolve_device("auto") == "mps"
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     assert resolve_device("auto") == "cuda"
@@ -82,7 +86,7 @@ def test_resolve_device_checks_cuda_index(monkeypatch):
 
 
 def test_unavailable_mps_is_a_clear_error(monkeypatch):
-    monkeypatch.setattr(_engine, "_mps_available", lambda: False)
+    monkeypatch.setattr(_devices, "mps_available", lambda: False)
     with pytest.raises(ValueError, match="MPS backend is not available"):
         resolve_device("mps")
 
@@ -122,32 +126,32 @@ def test_results_do_not_depend_on_how_input_is_split(tiny_model):
 
 def test_pairs_are_sorted_by_length_before_batching(engine, monkeypatch):
     widths = []
-    original = _engine.NLIEngine._pad
+    original = PairEncoder.pad
 
-    def recording(self, encoded, rows, lengths):
-        widths.append(int(lengths[rows].max()))
-        return original(self, encoded, rows, lengths)
+    def recording(self, tokenized, rows):
+        widths.append(int(tokenized.lengths[rows].max()))
+        return original(self, tokenized, rows)
 
-    monkeypatch.setattr(_engine.NLIEngine, "_pad", recording)
+    monkeypatch.setattr(PairEncoder, "pad", recording)
     engine.logits(TEXTS, ["a hypothesis"] * len(TEXTS), batch_size=2, cache=False)
     assert widths == sorted(widths)
     assert len(widths) == 4
 
 
 def test_chunks_bound_the_pairs_tokenized_at_once(engine, monkeypatch, forwarded):
-    monkeypatch.setattr(_engine, "_CHUNK_PAIRS", 4)
+    monkeypatch.setattr(_engine, "CHUNK_PAIRS", 4)
     sizes = []
-    original = _engine.NLIEngine._tokenize
+    original = PairEncoder.tokenize
 
-    def recording(self, premises, hypotheses, max_length):
+    def recording(self, premises, hypotheses, max_length=None):
         sizes.append(len(premises))
         return original(self, premises, hypotheses, max_length)
 
-    monkeypatch.setattr(_engine.NLIEngine, "_tokenize", recording)
+    monkeypatch.setattr(PairEncoder, "tokenize", recording)
     texts = [f"text number {i}" for i in range(10)]
     chunked = engine.cross_logits(texts, ["a", "b"], cache=False)
     assert max(sizes) <= 4 and sum(sizes) == 20
-    monkeypatch.setattr(_engine, "_CHUNK_PAIRS", 4096)
+    monkeypatch.setattr(_engine, "CHUNK_PAIRS", 4096)
     np.testing.assert_allclose(
         chunked, engine.cross_logits(texts, ["a", "b"], cache=False), atol=1e-6
     )
@@ -242,12 +246,12 @@ def test_max_length_is_part_of_the_cache_key(tiny_model, engine):
 
 
 def test_precision_and_model_have_their_own_caches(tiny_model, tiny_model_contradiction_first):
-    clear_engine_cache()
+    clear_model_cache()
     _fit(tiny_model).predict_proba(TEXTS)
     assert len(get_engine(tiny_model, "cpu", "int8").result_cache) == 0
     assert len(get_engine(tiny_model_contradiction_first, "cpu").result_cache) == 0
     assert len(get_engine(tiny_model, "cpu").result_cache) == len(TEXTS) * len(LABELS)
-    clear_engine_cache()
+    clear_model_cache()
 
 
 def test_cache_is_bounded(tiny_model, engine):
@@ -279,45 +283,45 @@ def test_pair_key_is_unambiguous():
 
 def test_exception_mid_call_leaves_no_partial_cache_entries(tiny_model, engine, monkeypatch):
     reference = _fit(tiny_model, cache=False).predict_proba(TEXTS)
-    original = _engine.NLIEngine._forward
+    original = NLIEngine.forward
     calls = []
 
-    def failing(self, encoded, batch, lengths):
+    def failing(self, tokenized, batch):
         calls.append(1)
         if len(calls) == 3:
             raise KeyboardInterrupt
-        return original(self, encoded, batch, lengths)
+        return original(self, tokenized, batch)
 
-    monkeypatch.setattr(_engine.NLIEngine, "_forward", failing)
+    monkeypatch.setattr(NLIEngine, "forward", failing)
     with pytest.raises(KeyboardInterrupt):
         _fit(tiny_model, batch_size=2).predict_proba(TEXTS)
     assert len(engine.result_cache) == 4  # the two completed batches only
-    monkeypatch.setattr(_engine.NLIEngine, "_forward", original)
+    monkeypatch.setattr(NLIEngine, "forward", original)
     np.testing.assert_allclose(_fit(tiny_model).predict_proba(TEXTS), reference, atol=1e-6)
 
 
 def test_out_of_memory_halves_the_batch_and_retries(tiny_model, engine, monkeypatch):
     reference = _fit(tiny_model, cache=False).predict_proba(TEXTS)
-    original = _engine.NLIEngine._forward
+    original = NLIEngine.forward
     sizes = []
 
-    def small_memory(self, encoded, batch, lengths):
+    def small_memory(self, tokenized, batch):
         sizes.append(len(batch))
         if len(batch) > 3:
             raise torch.OutOfMemoryError("CUDA out of memory (injected)")
-        return original(self, encoded, batch, lengths)
+        return original(self, tokenized, batch)
 
-    monkeypatch.setattr(_engine.NLIEngine, "_forward", small_memory)
+    monkeypatch.setattr(NLIEngine, "forward", small_memory)
     proba = _fit(tiny_model, batch_size=16, cache=False).predict_proba(TEXTS)
     np.testing.assert_allclose(proba, reference, atol=1e-5)
     assert sizes[0] == 16 and max(sizes[1:]) <= 16 and sizes[-1] <= 3
 
 
 def test_out_of_memory_at_batch_of_one_is_a_clear_error(tiny_model, engine, monkeypatch):
-    def no_memory(self, encoded, batch, lengths):
+    def no_memory(self, tokenized, batch):
         raise torch.OutOfMemoryError("CUDA out of memory (injected)")
 
-    monkeypatch.setattr(_engine.NLIEngine, "_forward", no_memory)
+    monkeypatch.setattr(NLIEngine, "forward", no_memory)
     with pytest.raises(RuntimeError, match="even with a batch of 1 pair"):
         _fit(tiny_model, batch_size=4, cache=False).predict_proba(TEXTS)
     assert len(engine.result_cache) == 0
@@ -378,7 +382,7 @@ def test_unknown_precision_is_a_clear_error(tiny_model):
 
 def test_default_batch_size_is_eight_pairs_on_the_cpu(engine, forwarded):
     engine.logits(TEXTS * 3, [f"hypothesis {i}" for i in range(len(TEXTS) * 3)], cache=False)
-    assert max(forwarded) == _engine._CPU_BATCH_SIZE == 8
+    assert max(forwarded) == CPU_BATCH_SIZE == 8
     assert sum(forwarded) == len(TEXTS) * 3
 
 
@@ -391,3 +395,44 @@ def test_int8_is_onnxruntime_quantization_without_deprecation_warnings(tiny_mode
     assert get_engine(tiny_model, "cpu", "int8").backend == "onnxruntime"
     deprecations = [w for w in caught if "deprecat" in str(w.message).lower()]
     assert deprecations == [], [str(w.message) for w in deprecations]
+
+
+# ------------------------------------------------------------- public API
+
+
+def test_clear_model_cache_forgets_models_and_results(tiny_model, forwarded):
+    import sklearn_nli
+    from sklearn_nli._engine import loaded_engines
+
+    assert sklearn_nli.clear_model_cache is clear_model_cache
+    clf = _fit(tiny_model)
+    clf.predict_proba(TEXTS)
+    engine = get_engine(tiny_model, "cpu")
+    assert engine in loaded_engines().values() and len(engine.result_cache) > 0
+    before = sum(forwarded)
+    clear_model_cache()
+    assert loaded_engines() == {}
+    clf.predict_proba(TEXTS)  # loaded again, every pair computed again
+    assert get_engine(tiny_model, "cpu") is not engine
+    assert sum(forwarded) == 2 * before
+
+
+def test_get_backend_info_says_which_backend_runs_and_why(tiny_model):
+    from sklearn.exceptions import NotFittedError
+
+    clf = ZeroShotNLIClassifier(tiny_model, candidate_labels=LABELS, device="cpu")
+    with pytest.raises(NotFittedError):
+        clf.get_backend_info()
+    info = clf.fit().get_backend_info()
+    engine = get_engine(tiny_model, "cpu")
+    assert info == {
+        "model": engine.model_name,
+        "device": "cpu",
+        "precision": "fp32",
+        "backend": engine.backend,
+        "reason": engine.backend_reason,
+    }
+    assert info["reason"].startswith("backend='auto' takes the first installed backend")
+    scorer = NLIPairScorer(tiny_model, device="cpu", backend="torch").fit()
+    assert scorer.get_backend_info()["backend"] == "torch"
+    assert scorer.get_backend_info()["reason"] == "backend='torch' was asked for"

@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sklearn_nli import config_context, get_config
+from sklearn_nli import clear_model_cache, config_context, get_config
 from sklearn_nli._backends import _export
 from sklearn_nli._backends._onnxruntime import OnnxRuntimeBackend
-from sklearn_nli._engine import clear_engine_cache, get_engine
+from sklearn_nli._engine import get_engine
 
 pytestmark = pytest.mark.skipif(
     not OnnxRuntimeBackend.is_available(), reason="needs the onnx extra"
@@ -27,10 +27,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture
 def folder(tmp_path, monkeypatch):
-    clear_engine_cache()
+    clear_model_cache()
     with config_context(export_cache_dir=str(tmp_path / "exports")):
         yield tmp_path / "exports"
-    clear_engine_cache()
+    clear_model_cache()
 
 
 @pytest.fixture
@@ -56,7 +56,7 @@ def test_the_next_load_reads_the_graph_instead_of_exporting(tiny_model, folder, 
     first = _logits(tiny_model)
     graphs = list(folder.glob("*.onnx"))
     assert len(exports) == 1 and len(graphs) == 1
-    clear_engine_cache()  # as a new process would start
+    clear_model_cache()  # as a new process would start
     second = _logits(tiny_model)
     assert len(exports) == 1  # no second export
     np.testing.assert_array_equal(second, first)
@@ -71,17 +71,17 @@ def test_the_key_changes_with_the_weights(tiny_model, tiny_model_contradiction_f
 
 
 def test_the_cache_can_be_turned_off(tiny_model, tmp_path, exports):
-    clear_engine_cache()
+    clear_model_cache()
     with config_context(export_cache_dir=False):
         _logits(tiny_model)
-        clear_engine_cache()
+        clear_model_cache()
         _logits(tiny_model)
     assert len(exports) == 2
     assert get_config()["export_cache_dir"] is not False
     with pytest.raises(TypeError, match="export_cache_dir must be a folder"):
         with config_context(export_cache_dir=3):
             pass  # pragma: no cover
-    clear_engine_cache()
+    clear_model_cache()
 
 
 @pytest.mark.parametrize("content", [b"", b"not an onnx graph", "truncated"])
@@ -90,7 +90,7 @@ def test_a_bad_cached_graph_is_detected_and_rebuilt(tiny_model, folder, exports,
     (graph,) = folder.glob("*.onnx")
     good = graph.read_bytes()
     graph.write_bytes(good[: len(good) // 2] if content == "truncated" else content)
-    clear_engine_cache()
+    clear_model_cache()
     np.testing.assert_allclose(_logits(tiny_model), reference, atol=1e-6)
     assert len(exports) == 2
     assert graph.read_bytes() == good  # replaced by a good graph
@@ -100,11 +100,11 @@ def test_a_graph_with_wrong_logits_is_rebuilt(tiny_model, tiny_model_contradicti
     # Another model's graph under this model's name: it loads, but its logits are wrong.
     _logits(tiny_model)
     (mine,) = folder.glob("*.onnx")
-    clear_engine_cache()
+    clear_model_cache()
     _logits(tiny_model_contradiction_first)
     (other,) = set(folder.glob("*.onnx")) - {mine}
     mine.write_bytes(other.read_bytes())
-    clear_engine_cache()
+    clear_model_cache()
     reference = get_engine(tiny_model, "cpu", backend="torch").logits(TEXTS, HYPOTHESES)
     np.testing.assert_allclose(_logits(tiny_model), reference, atol=1e-5)
 
@@ -150,9 +150,9 @@ def test_a_process_killed_while_writing_leaves_nothing_half_written(tiny_model, 
 def test_an_unwritable_folder_warns_and_runs(tiny_model, tmp_path):
     blocker = tmp_path / "a file"
     blocker.write_text("not a folder")
-    clear_engine_cache()
+    clear_model_cache()
     with config_context(export_cache_dir=str(blocker / "exports")):
         with pytest.warns(UserWarning, match="Could not store the exported model"):
             logits = _logits(tiny_model)
     assert np.isfinite(logits).all()
-    clear_engine_cache()
+    clear_model_cache()

@@ -4,8 +4,7 @@ import time
 
 import pytest
 
-from sklearn_nli import ZeroShotNLIClassifier, _hub
-from sklearn_nli._engine import clear_engine_cache
+from sklearn_nli import ZeroShotNLIClassifier, _hub, clear_model_cache
 from sklearn_nli.cli import main
 
 FIXES = ("save_pretrained", "--model", "$SKLEARN_NLI_MODEL", "HF_HUB_OFFLINE=1")
@@ -22,7 +21,7 @@ def no_network(monkeypatch):
 
     monkeypatch.setattr("transformers.AutoTokenizer.from_pretrained", never)
     monkeypatch.setattr("transformers.AutoModelForSequenceClassification.from_pretrained", never)
-    clear_engine_cache()
+    clear_model_cache()
 
 
 def _error(model):
@@ -55,7 +54,7 @@ def test_offline_mode_fails_without_trying_the_network(monkeypatch):
         raise AssertionError("the network was tried")
 
     monkeypatch.setattr(_hub, "_hub_unreachable", unreachable)
-    clear_engine_cache()
+    clear_model_cache()
     message, seconds = _error("someone/another-model")
     assert "HF_HUB_OFFLINE is set" in message and seconds < 10
 
@@ -79,9 +78,9 @@ def test_local_directories_do_not_ask_the_hub(tiny_model, monkeypatch):
 
 def test_loading_is_quiet_without_progress_bars(tiny_model, capfd):
     # transformers draws a "Loading weights" bar on every from_pretrained by default.
-    clear_engine_cache()
+    clear_model_cache()
     clf = ZeroShotNLIClassifier(tiny_model, candidate_labels=["a", "b"], show_progress_bar=False)
     clf.fit().predict(["a text"])
     captured = capfd.readouterr()
     assert "Loading weights" not in captured.err + captured.out
-    clear_engine_cache()
+    clear_model_cache()

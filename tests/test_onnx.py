@@ -7,12 +7,12 @@ import pytest
 import torch
 from transformers import AutoModelForSequenceClassification
 
-from sklearn_nli import NLIPairScorer, ZeroShotNLIClassifier, config_context
+from sklearn_nli import NLIPairScorer, ZeroShotNLIClassifier, clear_model_cache, config_context
 from sklearn_nli._backends import _export, resolve_backend
 from sklearn_nli._backends._export import export_onnx
 from sklearn_nli._backends._onnxruntime import OnnxRunner, OnnxRuntimeBackend
 from sklearn_nli._backends._openvino import OpenVINOBackend
-from sklearn_nli._engine import clear_engine_cache, get_engine
+from sklearn_nli._engine import get_engine
 
 pytestmark = pytest.mark.skipif(
     not OnnxRuntimeBackend.is_available(), reason="needs the onnx extra (onnxruntime and onnx)"
@@ -31,10 +31,10 @@ PAIRS = [(t, f"This is about {label}.") for t in TEXTS for label in LABELS[:2]]
 
 @pytest.fixture(autouse=True)
 def _fresh_engines():
-    clear_engine_cache()
+    clear_model_cache()
     with config_context(export_cache_dir=False):  # every load exports (test_export_cache.py)
         yield
-    clear_engine_cache()
+    clear_model_cache()
 
 
 def test_auto_runs_fp32_on_the_cpu_with_an_exported_graph(tiny_model, monkeypatch):
@@ -100,9 +100,7 @@ def test_long_inputs_and_truncation_match_torch(tiny_model):
 def test_export_leaves_the_network_untouched(tiny_model):
     network = AutoModelForSequenceClassification.from_pretrained(tiny_model).eval()
     engine = get_engine(tiny_model, "cpu", backend="torch")
-    encoded = engine._tokenize(TEXTS, ["a hypothesis"] * len(TEXTS), 64)
-    lengths = np.fromiter(map(len, encoded["input_ids"]), dtype=np.intp)
-    batch = engine._pad(encoded, np.arange(len(TEXTS)), lengths)
+    batch = engine.encoder.encode(TEXTS, ["a hypothesis"] * len(TEXTS), 64)
     tensors = {name: torch.from_numpy(value) for name, value in batch.items()}
     with torch.inference_mode():
         before = network(**tensors).logits.numpy()

@@ -7,10 +7,10 @@ import warnings
 import numpy as np
 import pytest
 
-from sklearn_nli import ZeroShotNLIClassifier
+from sklearn_nli import ZeroShotNLIClassifier, clear_model_cache
 from sklearn_nli._backends import _cpu, _openvino, _torch, resolve_backend
 from sklearn_nli._backends._openvino import OpenVINOBackend, native_bf16
-from sklearn_nli._engine import clear_engine_cache, get_engine
+from sklearn_nli._engine import get_engine
 
 TEXTS = ["The match went to extra time.", "Shares fell after the report.", "A short one."]
 LABELS = ["sports", "business", "weather"]
@@ -18,9 +18,9 @@ LABELS = ["sports", "business", "weather"]
 
 @pytest.fixture(autouse=True)
 def _fresh_engines():
-    clear_engine_cache()
+    clear_model_cache()
     yield
-    clear_engine_cache()
+    clear_model_cache()
 
 
 def _classifier(model, **params):

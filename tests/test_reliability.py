@@ -13,8 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sklearn.base import clone
 
-from sklearn_nli import NLIPairScorer, ZeroShotNLIClassifier
-from sklearn_nli._engine import clear_engine_cache
+from sklearn_nli import NLIPairScorer, ZeroShotNLIClassifier, clear_model_cache
 
 LABELS = ["sports", "business", "world"]
 
@@ -180,14 +179,14 @@ def _in_threads(functions):
 
 @pytest.mark.parametrize("share", ["one estimator", "clones"])
 def test_four_threads_match_serial_calls(tiny_model, share):
-    clear_engine_cache()
+    clear_model_cache()
     texts = [f"news item {i} about the market and a team game" for i in range(40)]
     chunks = [texts[i::4] for i in range(4)]
     clf = ZeroShotNLIClassifier(tiny_model, candidate_labels=LABELS, device="cpu", batch_size=4)
     clf.fit()
     serial = [clf.set_params(cache=False).predict_proba(chunk) for chunk in chunks]
     clf.set_params(cache=True)
-    clear_engine_cache()
+    clear_model_cache()
     estimators = [clf] * 4 if share == "one estimator" else [clone(clf).fit() for _ in range(4)]
     # overlapping work: every thread scores its own chunk and the whole list
     results = _in_threads(

@@ -23,6 +23,8 @@ from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV
 
 from sklearn_nli import NLIPairScorer, ZeroShotNLIClassifier, _engine, _training, config_context
+from sklearn_nli._devices import OUT_OF_MEMORY
+from sklearn_nli._engine import get_engine, loaded_engines
 from sklearn_nli._errors import InvalidTypeError, InvalidValueError
 from sklearn_nli._testing import build_tiny_encoder, build_tiny_model
 
@@ -160,11 +162,11 @@ _FRESH_PROCESS = textwrap.dedent(
     """
     import pickle, sys
     import numpy as np
-    from sklearn_nli import _engine
+    from sklearn_nli._engine import loaded_engines
 
     with open(sys.argv[1], "rb") as f:
         estimator, X, expected = pickle.load(f)
-    assert not _engine._ENGINES, "unpickling must not load a model"
+    assert not loaded_engines(), "unpickling must not load a model"
     np.testing.assert_allclose(estimator.predict_proba(X), expected, rtol=0, atol=1e-6)
     print("fresh-process-ok", estimator.fine_tuned_model_.fingerprint)
     """
@@ -245,9 +247,14 @@ def test_fine_tuned_results_never_mix_with_the_base_models(trainable_model):
     clf = ZeroShotNLIClassifier(trainable_model, n_epochs=3, **FAST).fit(TEXTS, LABELS)
     tuned = clf.predict_proba(TEXTS)
 
-    assert clf._engine() is not base._engine()
-    assert clf._engine().result_cache is not base._engine().result_cache
-    assert ("network", clf.fine_tuned_model_.fingerprint) in {k[0] for k in _engine._ENGINES}
+    tuned_engine = get_engine(clf.fine_tuned_model_, "cpu", backend="torch")
+    base_engine = get_engine(trainable_model, "cpu", backend="torch")
+    assert tuned_engine is not base_engine
+    assert tuned_engine.result_cache is not base_engine.result_cache
+    assert ("fine-tuned", clf.fine_tuned_model_.fingerprint) in {k[0] for k in loaded_engines()}
+    assert clf.get_backend_info()["model"].endswith(
+        f"fine-tuned ({clf.fine_tuned_model_.fingerprint[:12]})"
+    )
     assert np.abs(tuned - expected).max() > 0.1
     np.testing.assert_array_equal(base.predict_proba(TEXTS), expected)  # from its cache
     np.testing.assert_array_equal(clf.predict_proba(TEXTS), tuned)
@@ -259,19 +266,19 @@ def test_onnxruntime_runs_the_fine_tuned_weights(fine_tuned, trainable_model, tm
     with config_context(export_cache_dir=str(tmp_path)):
         with_onnx = fine_tuned.set_params(backend="onnxruntime").predict_proba(TEXTS)
     assert list(tmp_path.iterdir()) == []  # fine-tuned graphs are not kept on disk
-    assert fine_tuned._engine().backend == "onnxruntime"
+    assert fine_tuned.get_backend_info()["backend"] == "onnxruntime"
     np.testing.assert_allclose(with_onnx, with_torch, rtol=0, atol=1e-5)
     base = ZeroShotNLIClassifier(trainable_model, device="cpu", backend="onnxruntime")
     assert np.abs(base.fit(TEXTS, LABELS).predict_proba(TEXTS) - with_onnx).max() > 0.1
 
 
 def test_engines_of_fine_tuned_models_are_bounded_and_rebuilt(trainable_model, monkeypatch):
-    monkeypatch.setattr(_engine, "_MAX_NETWORK_ENGINES", 1)
+    monkeypatch.setattr(_engine, "MAX_FINE_TUNED_ENGINES", 1)
     first = ZeroShotNLIClassifier(trainable_model, n_epochs=1, **FAST).fit(TEXTS, LABELS)
     expected = first.predict_proba(TEXTS)
     second = clone(first).set_params(random_state=1).fit(TEXTS, LABELS)
     second.predict_proba(TEXTS)
-    fingerprints = [k[0][1] for k in _engine._ENGINES if isinstance(k[0], tuple)]
+    fingerprints = [k[0][1] for k in loaded_engines() if isinstance(k[0], tuple)]
     assert fingerprints == [second.fine_tuned_model_.fingerprint]
     # Evicted: rebuilt from the weights the estimator holds, with the same results.
     np.testing.assert_allclose(first.predict_proba(TEXTS), expected, rtol=0, atol=1e-6)
@@ -439,7 +446,7 @@ def test_out_of_memory_halves_the_pieces_of_a_step(trainable_model, monkeypatch)
     def forward(self, input_ids=None, **kwargs):
         sizes.append(len(input_ids))
         if self.training and len(input_ids) > 4:  # more than one text's 4 pairs
-            raise _engine._OUT_OF_MEMORY("CUDA out of memory (simulated)")
+            raise OUT_OF_MEMORY("CUDA out of memory (simulated)")
         return original(self, input_ids=input_ids, **kwargs)
 
     with monkeypatch.context() as patch:
@@ -536,3 +543,91 @@ def test_fresh_head_directory_is_left_alone(plain_encoder, tmp_path):
     with pytest.warns(UserWarning):
         NLIPairScorer(str(copy), n_epochs=1, **FAST).fit(PAIRS, PAIR_LABELS)
     assert {name: (copy / name).read_bytes() for name in os.listdir(copy)} == before
+
+
+# --------------------------------------------------------------------------
+# the fit path
+
+
+@pytest.fixture
+def no_prediction_runner(monkeypatch):
+    """Building, exporting or probing any backend's runner fails the test."""
+    from sklearn_nli import _backends
+    from sklearn_nli._backends import _export, backend_names, get_backend
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("fitting built a prediction runner of the model")
+
+    monkeypatch.setattr(_engine, "build_runner", refuse)
+    monkeypatch.setattr(_backends, "build_runner", refuse)
+    monkeypatch.setattr(_export, "build_checked", refuse)
+    for name in backend_names():
+        monkeypatch.setattr(get_backend(name), "build", classmethod(refuse))
+    return monkeypatch
+
+
+@pytest.mark.parametrize("multi_label", [False, True])
+def test_fine_tuning_never_builds_a_runner_of_the_base_model(
+    trainable_model, no_prediction_runner, multi_label
+):
+    from sklearn_nli import clear_model_cache
+
+    clear_model_cache()
+    params = {**FAST, "backend": "auto"}
+    if multi_label:
+        clf = ZeroShotNLIClassifier(
+            trainable_model, candidate_labels=CLASSES, multi_label=True, n_epochs=1, **params
+        )
+        clf.fit(TEXTS, np.eye(len(CLASSES), dtype=int)[[CLASSES.index(c) for c in LABELS]])
+    else:
+        clf = ZeroShotNLIClassifier(trainable_model, n_epochs=1, **params).fit(TEXTS, LABELS)
+    scorer = NLIPairScorer(trainable_model, n_epochs=1, **params).fit(PAIRS, PAIR_LABELS)
+    assert not loaded_engines()
+    no_prediction_runner.undo()
+    assert clf.predict_proba(TEXTS).shape == (len(TEXTS), len(CLASSES))
+    assert scorer.predict_proba(PAIRS).shape == (len(PAIRS), 3)
+    assert len(loaded_engines()) == 2  # the two fine-tuned networks', built to predict
+
+
+def test_fresh_head_fit_builds_no_runner(plain_encoder, no_prediction_runner):
+    scorer = NLIPairScorer(plain_encoder, n_epochs=1, **{**FAST, "backend": "auto"})
+    with pytest.warns(UserWarning, match="new head"):
+        scorer.fit(PAIRS, PAIR_LABELS)
+    assert scorer.model_labels_ == sorted(set(PAIR_LABELS))
+
+
+def test_labels_are_resolved_in_fit_not_in_predict(trainable_model, monkeypatch):
+    from sklearn_nli import _labels, _pairs, _zero_shot
+
+    clf = ZeroShotNLIClassifier(trainable_model, n_epochs=1, **FAST).fit(TEXTS, LABELS)
+    scorer = NLIPairScorer(trainable_model, n_epochs=1, **FAST).fit(PAIRS, PAIR_LABELS)
+    expected = clf.predict_proba(TEXTS), scorer.predict_proba(PAIRS)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a prediction looked the model's labels up again")
+
+    for module in (_labels, _zero_shot, _pairs):
+        for name in ("find_label_column", "entailment_columns", "class_columns"):
+            if hasattr(module, name):
+                monkeypatch.setattr(module, name, refuse)
+    np.testing.assert_array_equal(clf.predict_proba(TEXTS), expected[0])
+    np.testing.assert_array_equal(scorer.predict_proba(PAIRS), expected[1])
+
+
+def test_recipe_is_one_frozen_object(trainable_model, monkeypatch):
+    seen = []
+    original = _training.fine_tune
+
+    def recording(encoder, examples, objective, recipe, head_labels=None):
+        seen.append(recipe)
+        return original(encoder, examples, objective, recipe, head_labels)
+
+    monkeypatch.setattr(_training, "fine_tune", recording)
+    ZeroShotNLIClassifier(trainable_model, n_epochs=2, train_batch_size=3, **FAST).fit(
+        TEXTS, LABELS
+    )
+    (recipe,) = seen
+    assert (recipe.n_epochs, recipe.batch_size, recipe.learning_rate) == (2, 3, 1e-2)
+    assert (recipe.random_state, recipe.device, recipe.max_length) == (0, "cpu", None)
+    with pytest.raises(AttributeError):
+        recipe.n_epochs = 3

@@ -27,6 +27,11 @@ def importable(modules):
     return True
 
 
+def install_hint(extra, modules):
+    """The command that installs the package extra ``extra``, naming the ``modules`` it brings."""
+    return f"pip install 'sklearn-nli[{extra}]' ({' and '.join(modules)})"
+
+
 class Backend:
     """A way to run a model. Subclasses set the class attributes and override the methods.
 
@@ -39,7 +44,10 @@ class Backend:
     modules : tuple of str
         The optional packages it imports; it is available when they are.
     extra : str
-        The command that installs what it needs.
+        The command that installs what it needs (:func:`install_hint`).
+    summary : str
+        What it is and what it runs, for the ``backend`` parameter's
+        documentation (which lists the registered backends).
     cpu_precisions : tuple of str
         The precisions it runs on the CPU (for the default :meth:`unsupported`).
     """
@@ -48,6 +56,7 @@ class Backend:
     title = ""
     modules = ()
     extra = ""
+    summary = ""
     cpu_precisions = ("fp32",)
 
     @classmethod

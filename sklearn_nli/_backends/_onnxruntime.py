@@ -17,10 +17,9 @@ import tempfile
 import numpy as np
 import torch
 
-from ._base import Backend
+from ._base import Backend, install_hint
 from ._export import build_checked
 
-ONNX_EXTRA_HINT = "pip install 'sklearn-nli[onnx]' (onnxruntime and onnx)"
 # int8 changes the logits by design: the probe only catches a broken graph.
 _INT8_PROBE_TOLERANCE = 0.5
 
@@ -29,7 +28,8 @@ class OnnxRuntimeBackend(Backend):
     name = "onnxruntime"
     title = "ONNX Runtime"
     modules = ("onnxruntime", "onnx")
-    extra = ONNX_EXTRA_HINT
+    extra = install_hint("onnx", modules)
+    summary = "the exported graph run by ONNX Runtime; fp32 and int8 on the CPU"
     cpu_precisions = ("fp32", "int8")
 
     @classmethod

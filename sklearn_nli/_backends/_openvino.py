@@ -14,11 +14,10 @@ import threading
 import numpy as np
 import torch
 
-from ._base import Backend
+from ._base import Backend, install_hint
 from ._cpu import cpu_flags, native_bf16_flags
 from ._export import build_checked
 
-OPENVINO_EXTRA_HINT = "pip install 'sklearn-nli[openvino]' (openvino and onnx)"
 # bf16 keeps 8 bits of mantissa: the probe only catches a broken graph.
 _BF16_PROBE_TOLERANCE = 0.5
 
@@ -40,7 +39,8 @@ class OpenVINOBackend(Backend):
     name = "openvino"
     title = "OpenVINO"
     modules = ("openvino", "onnx")
-    extra = OPENVINO_EXTRA_HINT
+    extra = install_hint("openvino", modules)
+    summary = "the exported graph compiled by OpenVINO; fp32 and bf16 on the CPU"
     cpu_precisions = ("fp32", "bf16")
 
     @classmethod

@@ -15,6 +15,7 @@ from ._cpu import cpu_flags, native_bf16_flags
 class TorchBackend(Backend):
     name = "torch"
     title = "torch"
+    summary = "the model as loaded, eager, on any device; fp32, and bf16 or fp16 by autocast"
 
     @classmethod
     def unsupported(cls, device, precision):
@@ -25,9 +26,11 @@ class TorchBackend(Backend):
             return f"precision='int8' runs on the CPU only; on {device!r} use 'fp16' or 'bf16'."
         if precision == "int8":
             # torch's own quantization is deprecated: int8 is ONNX Runtime's quantizer.
+            from . import get_backend
+
             return (
                 "precision='int8' runs with ONNX Runtime's int8 quantizer (backend='auto' or "
-                "'onnxruntime'), which needs the onnx extra: pip install 'sklearn-nli[onnx]'."
+                f"'onnxruntime'), which needs {get_backend('onnxruntime').extra}."
             )
         return None
 
