@@ -127,6 +127,7 @@ def run_nli(args, x, y, test_x, seed, n_epochs):
         n_epochs=n_epochs,
         learning_rate=args.learning_rate,
         train_batch_size=args.texts_per_step,
+        train_precision=args.train_precision,
         random_state=seed,
         device=args.device,
         show_progress_bar=args.progress,
@@ -284,6 +285,7 @@ def run_pair_scorer(args, train, test, seed):
         n_epochs=args.sick_epochs,
         learning_rate=args.sick_learning_rate,
         train_batch_size=args.pairs_per_step,
+        train_precision=args.train_precision,
         random_state=seed,
         device=args.device,
         show_progress_bar=args.progress,
@@ -298,7 +300,8 @@ def sick_table(args):
     train, test = sick_split(args.sick_train_limit, args.sick_test_limit)
     print(
         f"\nSICK: {len(train[0])} training pairs, {len(test[0])} held out; from the encoder "
-        f"{args.encoder} with a fresh 3-label head; {args.sick_epochs} epochs, lr "
+        f"{args.encoder} with a fresh 3-label head; {args.sick_epochs} epochs "
+        f"(ours at train_precision={args.train_precision!r}), lr "
         f"{args.sick_learning_rate}, {args.pairs_per_step} pairs per step, seeds {args.sick_seeds}"
     )
     print(f"{'method':<24} {'seed':>5} {'accuracy':>9} {'pairs/s':>9} {'fit s':>8}")
@@ -367,6 +370,9 @@ def parse_args(argv=None):
     parser.add_argument("--setfit-epochs", type=int, default=1)
     parser.add_argument("--setfit-batch-size", type=int, default=16)
     parser.add_argument("--sick-epochs", type=int, default=3)
+    parser.add_argument(
+        "--train-precision", default="fp32", choices=("fp32", "bf16"), help="ours only"
+    )
     parser.add_argument("--sick-learning-rate", type=float, default=5e-5)
     parser.add_argument("--pairs-per-step", type=int, default=32)
     parser.add_argument("--sick-seeds", default="0", help="the SICK runs' seeds, comma-separated")

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 import numpy as np
 from sklearn.base import TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from ._backends._torch import warn_if_bf16_is_emulated
 from ._devices import resolve_device
 from ._engine import FineTunedModel, get_encoder, get_engine
 from ._errors import InvalidValueError
 from ._params import ENGINE_PARAMETERS, check_params
+
+# Where save_pretrained writes class_offsets_, beside the network.
+CLASS_OFFSETS_FILE = "class_offsets.json"
 
 
 class _NLIEngineMixin:
@@ -90,7 +95,16 @@ class _FittingMixin:
     (KeyboardInterrupt) leaves the estimator as it was before the call.
     """
 
-    _FINE_TUNED_ATTRIBUTES = ("fine_tuned_model_", "loss_curve_")
+    # What a fit sets only in some modes: a new fit drops those it does not set again.
+    _OPTIONAL_ATTRIBUTES = (
+        "fine_tuned_model_",
+        "loss_curve_",
+        "class_offsets_",
+        "transduction_",
+        "labeled_iter_",
+        "n_iter_",
+        "self_training_history_",
+    )
 
     def _fit_in_context(self, X, y):
         before = dict(self.__dict__)
@@ -103,7 +117,9 @@ class _FittingMixin:
             self.__dict__.update(before)
             raise
 
-    def _fine_tune(self, encoder, examples, objective, params, head_labels=None):
+    def _fine_tune(
+        self, encoder, examples, objective, params, head_labels=None, description="Fine-tuning"
+    ):
         """Train; return the fitted state ``{attribute: value}`` (nothing assigned yet)."""
         from ._training import Recipe, fine_tune
 
@@ -116,8 +132,12 @@ class _FittingMixin:
             random_state=params["random_state"],
             device=resolve_device(params["device"]),
             max_length=params["max_length"],
+            precision=params["train_precision"],
             progress=params["show_progress_bar"],
+            description=description,
         )
+        if recipe.precision == "bf16" and recipe.device == "cpu":
+            warn_if_bf16_is_emulated("train_precision='bf16'", stacklevel=5)
         network, loss_curve = fine_tune(encoder, examples, objective, recipe, head_labels)
         return {
             "fine_tuned_model_": FineTunedModel.from_network(network, encoder),
@@ -126,7 +146,7 @@ class _FittingMixin:
 
     def _set_fitted(self, fitted):
         """Assign the fitted attributes; drop those of an earlier fit that this one lacks."""
-        for attribute in self._FINE_TUNED_ATTRIBUTES:
+        for attribute in self._OPTIONAL_ATTRIBUTES:
             self.__dict__.pop(attribute, None)
         for attribute, value in fitted.items():
             setattr(self, attribute, value)
@@ -138,7 +158,11 @@ class _FittingMixin:
         ``model.safetensors`` and the tokenizer's files: ``from_pretrained``,
         the transformers pipelines, both estimators and ``sklearn-nli
         --model`` load it as it is. It is the safe way to share a fine-tuned
-        model: loading a pickle from someone else runs their code.
+        model: loading a pickle from someone else runs their code. The
+        per-class offsets of ``class_prior`` (``class_offsets_``) are the
+        estimator's, not the network's: they are written beside it as
+        ``class_offsets.json`` (``{class: offset}``), which the transformers
+        pipeline does not read.
 
         Parameters
         ----------
@@ -163,6 +187,11 @@ class _FittingMixin:
                 "it with n_epochs > 0 first."
             )
         fine_tuned.save_pretrained(os.fspath(path))
+        offsets = getattr(self, "class_offsets_", None)
+        if offsets is not None:
+            names = [str(c) for c in self.classes_.tolist()]
+            with open(os.path.join(os.fspath(path), CLASS_OFFSETS_FILE), "w") as handle:
+                json.dump(dict(zip(names, offsets.tolist())), handle, indent=2)
 
 
 class _ProbaFeaturesMixin(TransformerMixin):

@@ -171,8 +171,9 @@ def config_context(**kwargs):
     ----------
     **kwargs
         The configuration keys to set, as for :func:`set_config`:
-        ``result_cache_size`` (int >= 0). A value of ``None`` leaves the key
-        unchanged.
+        ``result_cache_size`` (int >= 0) and ``export_cache_dir`` (a folder,
+        or False to keep no exported graph on disk). A value of ``None``
+        leaves the key unchanged.
 
     Yields
     ------

@@ -113,6 +113,13 @@ warmup_fraction : float, default=0.1
 weight_decay : float, default=0.01
     AdamW's decoupled weight decay, applied to the weight matrices (not to
     biases and normalization weights) when fine-tuning.""",
+    "train_precision": """\
+train_precision : {"fp32", "bf16"}, default="fp32"
+    Numeric mode of the fine-tuning forward and backward passes. "bf16"
+    runs them under torch's bf16 autocast (the weights and the optimizer
+    stay fp32): faster on CPUs with native bf16 instructions (AVX512-BF16,
+    AMX) and on recent GPUs, emulated and slower elsewhere (a warning says
+    so). The model-selection page has its measured speed and accuracy.""",
     "random_state": """\
 random_state : int, RandomState instance or None, default=None
     Seeds fine-tuning: the order of the examples, drawn negatives, dropout

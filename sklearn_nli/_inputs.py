@@ -337,9 +337,44 @@ def check_y(y, n_samples, what, n_columns=None):
     ``(n_samples, n_columns)``, returned as integers. ``n_samples`` None (fit
     got no X) skips the length check. Every message names where ``y`` is wrong.
     """
-    from sklearn.utils.multiclass import check_classification_targets
-    from sklearn.utils.validation import check_array, column_or_1d
+    _check_y_entries(y, n_samples, what)
+    return _check_y_values(y, what, n_columns)
 
+
+def check_partly_labelled_y(y, n_samples):
+    """``y`` of texts where ``-1`` marks an unlabelled one: ``(labels, unlabelled mask)``.
+
+    ``labels`` holds the checked labels of the labelled texts (None when there
+    are none); as in scikit-learn's semi-supervised module, ``-1`` is the
+    integer -1 in an integer or object ``y``, never a string.
+    """
+    _check_y_entries(y, n_samples, "texts")
+    values = np.asarray(y, dtype=object)
+    if values.ndim == 2 and values.shape[1] == 1:
+        values = values[:, 0]
+    if values.ndim != 1:
+        raise InvalidInputValueError(
+            f"y has shape {values.shape}: with unlabelled texts (-1), y holds one label per text."
+        )
+    mask = np.fromiter(map(_is_unlabelled, values), dtype=bool, count=len(values))
+    if mask.all():
+        return None, mask
+    labelled = values[~mask]
+    if all(isinstance(v, numbers.Integral) for v in labelled):
+        labelled = labelled.astype(np.int64)
+    return _check_y_values(labelled, "texts", None), mask
+
+
+def _is_unlabelled(value):
+    return (
+        isinstance(value, numbers.Integral)
+        and not isinstance(value, (bool, np.bool_))
+        and value == -1
+    )
+
+
+def _check_y_entries(y, n_samples, what):
+    """What every ``y`` needs: array-like, one entry per sample, none missing."""
     singular = _SINGULAR[what]
     labels = np.asarray(y, dtype=object)
     if labels.ndim == 0:
@@ -356,8 +391,19 @@ def check_y(y, n_samples, what, n_columns=None):
             column = f", column {position[1]}" if len(position) > 1 else ""
             raise InvalidInputValueError(
                 f"y has a missing value ({value!r}) at row {position[0]}{column}: every "
-                f"{singular} needs a label. Drop the unlabelled {what} or label them."
+                f"{singular} needs a label. Drop the unlabelled {what} or label them"
+                + (
+                    "; with class_prior or self_training_rounds set, -1 marks an unlabelled text."
+                    if what == "texts" and not column
+                    else "."
+                )
             )
+
+
+def _check_y_values(y, what, n_columns):
+    from sklearn.utils.multiclass import check_classification_targets
+    from sklearn.utils.validation import check_array, column_or_1d
+
     y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
     if n_columns is not None:
         if y.ndim != 2 or y.shape[1] != n_columns:
@@ -404,6 +450,7 @@ __all__ = [
     "as_pairs",
     "cells_as_text",
     "check_learnable",
+    "check_partly_labelled_y",
     "check_text_elements",
     "check_training_data",
     "check_y",

@@ -47,6 +47,7 @@ class NLIPairScorer(
         Labelled pairs per fine-tuning step.
     %(warmup_fraction)s
     %(weight_decay)s
+    %(train_precision)s
     %(random_state)s
     %(engine_parameters)s
 
@@ -113,6 +114,7 @@ class NLIPairScorer(
         train_batch_size=32,
         warmup_fraction=0.1,
         weight_decay=0.01,
+        train_precision="fp32",
         random_state=None,
         max_length=None,
         batch_size=None,
@@ -131,6 +133,7 @@ class NLIPairScorer(
         self.train_batch_size = train_batch_size
         self.warmup_fraction = warmup_fraction
         self.weight_decay = weight_decay
+        self.train_precision = train_precision
         self.random_state = random_state
         self.max_length = max_length
         self.batch_size = batch_size

@@ -283,6 +283,67 @@ class Mapping(Parameter):
         return value
 
 
+class ClassPrior(Parameter):
+    """``class_prior``: None, ``"uniform"``, probabilities (a sequence) or ``{class: p}``.
+
+    Which classes and how many is checked at fit, against the classes.
+    """
+
+    def check(self, value):
+        if value is None or (isinstance(value, str) and value == "uniform"):
+            return value
+        if isinstance(value, str):
+            raise InvalidValueError(
+                f"{self.name} must be None, 'uniform', a sequence of probabilities in "
+                f"classes_ order or a dict {{class: probability}}, got {value!r}."
+            )
+        if isinstance(value, dict):
+            names, entries = list(value), list(value.values())
+        else:
+            try:
+                entries = list(value)
+            except TypeError:
+                raise InvalidTypeError(
+                    f"{self.name} must be None, 'uniform', a sequence of probabilities or a "
+                    f"dict {{class: probability}}, got {value!r} of type {type(value).__name__}."
+                ) from None
+            names = list(range(len(entries)))
+        for name, entry in zip(names, entries):
+            where = f"{self.name}[{name!r}]"
+            if isinstance(entry, (bool, np.bool_)) or not isinstance(entry, numbers.Real):
+                raise InvalidTypeError(f"{where} must be a probability, got {entry!r}.")
+            if not (np.isfinite(entry) and entry >= 0):
+                raise InvalidValueError(f"{where} must be a probability >= 0, got {entry}.")
+        total = float(np.sum(entries)) if entries else 0.0
+        if not np.isclose(total, 1.0, rtol=0, atol=1e-6):
+            raise InvalidValueError(
+                f"{self.name} must sum to 1 (an expected class distribution), its "
+                f"{len(entries)} entries sum to {total:.6g}."
+            )
+        return value
+
+
+class CountOrFraction(Parameter):
+    """A count (an integer >= 1) or a fraction (a float in (0, 1])."""
+
+    parse = staticmethod(float)
+    expected = "an integer >= 1 (a count) or a float in (0, 1] (a fraction)"
+
+    def check(self, value):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+            raise InvalidTypeError(
+                f"{self.name} must be {self.expected}, got {value!r} of type "
+                f"{type(value).__name__}."
+            )
+        if isinstance(value, numbers.Integral):
+            if value < 1:
+                raise InvalidValueError(f"{self.name} must be {self.expected}, got {value}.")
+            return int(value)
+        if not 0 < value <= 1:
+            raise InvalidValueError(f"{self.name} must be {self.expected}, got {value}.")
+        return float(value)
+
+
 def _backend_names():
     from ._backends import backend_names
 
@@ -318,6 +379,10 @@ PARAMETERS = {
         Probability("warmup_fraction"),
         Number("weight_decay", 0.0, inclusive=True),
         Integer("max_negatives", 1),
+        Choice("train_precision", ("fp32", "bf16")),
+        ClassPrior("class_prior"),
+        Integer("self_training_rounds", 0),
+        CountOrFraction("pseudo_labels_per_class"),
         RandomState("random_state"),
     )
 }
@@ -342,6 +407,7 @@ FINE_TUNING_PARAMETERS = (
     "train_batch_size",
     "warmup_fraction",
     "weight_decay",
+    "train_precision",
     "random_state",
 )
 

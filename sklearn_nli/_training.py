@@ -188,8 +188,13 @@ class Recipe:
         A resolved torch device.
     max_length : int or None
         Token limit of a pair (the encoder's default when None).
+    precision : {"fp32", "bf16"}
+        Numeric mode of the forward and backward passes: "bf16" runs them
+        under torch's bf16 autocast; the weights and AdamW stay fp32.
     progress : bool
         Show a progress bar over the steps.
+    description : str
+        The progress bar's label.
     """
 
     n_epochs: int
@@ -200,7 +205,9 @@ class Recipe:
     random_state: None | numbers.Integral | np.random.RandomState
     device: str
     max_length: int | None = None
+    precision: str = "fp32"
     progress: bool = False
+    description: str = "Fine-tuning"
 
 
 def fine_tune(encoder, examples, objective, recipe, head_labels=None):
@@ -244,7 +251,7 @@ def fine_tune(encoder, examples, objective, recipe, head_labels=None):
         steps_per_epoch = [math.ceil(len(e) / recipe.batch_size) for e in epochs]
         total = sum(steps_per_epoch)
         trainer.configure(total)
-        bar = _progress_bar(total) if recipe.progress else None
+        bar = _progress_bar(total, recipe.description) if recipe.progress else None
         loss_curve = []
         try:
             for number, epoch in enumerate(epochs, 1):
@@ -330,7 +337,9 @@ class _Trainer:
         hypotheses = [hypothesis for _, group, _ in examples for hypothesis in group]
         arrays = self.encoder.encode(premises, hypotheses, self.recipe.max_length)
         tensors = {name: torch.from_numpy(a).to(self.device) for name, a in arrays.items()}
-        return self.network(**tensors).logits.float()
+        bf16 = self.recipe.precision == "bf16"
+        with torch.autocast(self.device.split(":")[0], dtype=torch.bfloat16, enabled=bf16):
+            return self.network(**tensors).logits.float()
 
 
 def _adamw(groups, learning_rate):
@@ -346,7 +355,7 @@ def _adamw(groups, learning_rate):
         return torch.optim.AdamW(groups, lr=learning_rate)
 
 
-def _progress_bar(total):
+def _progress_bar(total, description):
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, unit="step", desc="Fine-tuning")
+    return tqdm(total=total, unit="step", desc=description)

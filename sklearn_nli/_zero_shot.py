@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import warnings
+
 import numpy as np
 from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -9,11 +12,13 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._base import _FittingMixin, _NLIEngineMixin, _ProbaFeaturesMixin, softmax
 from ._docstrings import fill_doc
+from ._engine import get_engine
 from ._errors import InvalidValueError
 from ._inputs import (
     as_1d_texts,
     cells_as_text,
     check_learnable,
+    check_partly_labelled_y,
     check_training_data,
     check_y,
     join_text_columns,
@@ -26,6 +31,9 @@ from ._labels import (
     single_label_classes,
 )
 from ._params import DEFAULT_MODEL, DEFAULT_TEMPLATE
+from ._unlabelled import match_prior, prior_vector, select_confident
+
+logger = logging.getLogger("sklearn_nli")
 
 _FIT_INPUT_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
 
@@ -76,6 +84,26 @@ class ZeroShotNLIClassifier(
         naming the row and column; "skip" leaves them out of the row's text,
         which joins the cells that are present (a row with no text at all is
         still an error). 1-D input never allows missing texts.
+    class_prior : {"uniform"}, array-like or dict, default=None
+        The expected class distribution of the texts (a sequence in
+        ``classes_`` order, or ``{class: probability}``). When set, ``fit``
+        learns one offset per class (``class_offsets_``) from the texts it
+        gets, labelled or not, so that the mean predicted distribution over
+        them matches it (prior matching, see Notes), and every prediction
+        adds them to the entailment logits. None (the default) keeps the
+        formulas of transformers' zero-shot pipeline. Single-label mode only.
+    self_training_rounds : int, default=0
+        Rounds of self-training on the unlabelled texts of ``X`` (see
+        Notes): each round pseudo-labels them with the current model
+        (corrected by ``class_prior`` when set), keeps the most confident
+        ones per class and fine-tunes the base model again on them and the
+        labelled texts, for ``n_epochs`` epochs (which must then be above
+        0). Single-label mode only.
+    pseudo_labels_per_class : int or float, default=100
+        Self-training: the most pseudo-labelled texts kept per class and
+        round, as a count (int) or a fraction of the unlabelled texts
+        (float in (0, 1]). A class predicted for fewer texts keeps them all;
+        one predicted for none gets none that round, with a warning.
     %(n_epochs)s
     %(learning_rate)s
     train_batch_size : int, default=4
@@ -88,6 +116,7 @@ class ZeroShotNLIClassifier(
         most negative labels per text (its positive ones are all kept).
     %(warmup_fraction)s
     %(weight_decay)s
+    %(train_precision)s
     %(random_state)s
     %(engine_parameters)s
 
@@ -103,6 +132,22 @@ class ZeroShotNLIClassifier(
         ``X``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Column names of a DataFrame passed to ``fit``.
+    class_offsets_ : ndarray of shape (n_classes,)
+        The offset added to each class's entailment logit; only set when
+        ``class_prior`` is.
+    transduction_ : ndarray of shape (n_samples,)
+        Self-training: the label of each text of ``X`` in the last round's
+        fine-tuning (its own label, its pseudo-label, or -1 for a text left
+        out). Only set when ``self_training_rounds > 0``, as the next three.
+    labeled_iter_ : ndarray of shape (n_samples,)
+        The round from which each text has had that label: 0 for a labelled
+        text, -1 for one left out.
+    n_iter_ : int
+        The number of self-training rounds run.
+    self_training_history_ : list of dict
+        One dict per round: ``pseudo_labels`` (``{class: count}``),
+        ``mean_margin`` (of the kept texts) and ``loss_curve`` (of the
+        round's fine-tuning).
     %(fine_tuned_attributes)s
 
     See Also
@@ -128,6 +173,23 @@ class ZeroShotNLIClassifier(
     contradiction)``.
 
     %(fine_tuning_notes)s
+
+    Unlabelled texts: with ``class_prior`` or ``self_training_rounds`` set, a
+    ``-1`` in ``y`` marks an unlabelled text (as in scikit-learn's
+    semi-supervised module), and ``fit(X)`` with ``candidate_labels`` takes
+    every text as unlabelled. ``class_prior`` fits the offsets by prior
+    matching (Liusie, Manakul and Gales 2023): the fixed point of
+    ``b += log(prior) - log(mean predicted distribution)``, the label-shift EM
+    of Saerens et al. (2002) in logit form; subtracting each class's mean
+    logit (batch calibration, Zhou et al. 2024) is its first step. The texts
+    are scored once (the result cache keeps the scores for their prediction);
+    after fine-tuning, the fine-tuned model scores them. Self-training
+    follows Gera et al. (2022): in each round a text counts for the class it
+    is predicted as, and the ``pseudo_labels_per_class`` texts of each class
+    with the largest margin between the best and the second-best class are
+    kept; each round fine-tunes the base model again, not the last round's.
+    An interrupted fit leaves the estimator as it was; an int
+    ``random_state`` gives the same rounds and probabilities.
 
     Examples
     --------
@@ -163,12 +225,16 @@ class ZeroShotNLIClassifier(
         entailment_label=None,
         contradiction_label=None,
         missing_text="error",
+        class_prior=None,
+        self_training_rounds=0,
+        pseudo_labels_per_class=100,
         n_epochs=0,
         learning_rate=5e-5,
         train_batch_size=4,
         max_negatives=15,
         warmup_fraction=0.1,
         weight_decay=0.01,
+        train_precision="fp32",
         random_state=None,
         max_length=None,
         batch_size=None,
@@ -187,12 +253,16 @@ class ZeroShotNLIClassifier(
         self.entailment_label = entailment_label
         self.contradiction_label = contradiction_label
         self.missing_text = missing_text
+        self.class_prior = class_prior
+        self.self_training_rounds = self_training_rounds
+        self.pseudo_labels_per_class = pseudo_labels_per_class
         self.n_epochs = n_epochs
         self.learning_rate = learning_rate
         self.train_batch_size = train_batch_size
         self.max_negatives = max_negatives
         self.warmup_fraction = warmup_fraction
         self.weight_decay = weight_decay
+        self.train_precision = train_precision
         self.random_state = random_state
         self.max_length = max_length
         self.batch_size = batch_size
@@ -242,6 +312,8 @@ class ZeroShotNLIClassifier(
             self.__dict__.pop(attribute, None)
         texts = None if X is None else self._texts(X, reset=True, missing=params["missing_text"])
         n_texts = None if texts is None else len(texts)
+        if _learns_from_unlabelled(params):
+            return self._fit_with_unlabelled(texts, y, params)
         fine_tuning = params["n_epochs"] > 0
         if fine_tuning:
             check_training_data(n_texts, y, params["n_epochs"], "texts")
@@ -283,6 +355,191 @@ class ZeroShotNLIClassifier(
             objective = ListwiseObjective(*columns)
         fitted = self._fine_tune(encoder, examples, objective, params)
         return {**fitted, "_logit_columns": columns}
+
+    # ------------------------------------------------------ unlabelled texts
+
+    def _fit_with_unlabelled(self, texts, y, params):
+        """``fit`` with ``class_prior`` or ``self_training_rounds``: -1 marks unlabelled texts."""
+        rounds = params["self_training_rounds"]
+        _check_unlabelled_params(params, texts)
+        if y is None:
+            labels, unlabelled = None, np.ones(len(texts), dtype=bool)
+        else:
+            labels, unlabelled = check_partly_labelled_y(y, len(texts))
+        if labels is None and params["candidate_labels"] is None:
+            raise InvalidValueError(
+                "y marks every text as unlabelled (-1) and candidate_labels is not set, so "
+                "there are no classes: set candidate_labels, or label some texts."
+                if y is not None
+                else "ZeroShotNLIClassifier needs its classes: pass y to fit, or set "
+                "candidate_labels."
+            )
+        classes = single_label_classes(labels, params["candidate_labels"])
+        prior = None
+        if params["class_prior"] is not None:
+            prior = prior_vector(params["class_prior"], classes)
+        if rounds and not unlabelled.any():
+            raise InvalidValueError(
+                f"self_training_rounds={rounds} pseudo-labels unlabelled texts, but every "
+                "text of X has a label: mark the unlabelled ones -1 in y (or pass them in X "
+                "with no y and set candidate_labels)."
+            )
+        hypotheses = build_hypotheses(
+            classes, params["hypothesis_template"], params["label_descriptions"]
+        )
+        encoder = self._encoder()
+        columns = self._resolve_columns(encoder.labels, params)
+        fitted = {"classes_": classes, "hypotheses_": hypotheses, "_logit_columns": columns}
+        labelled = np.flatnonzero(~unlabelled)
+        targets = [] if labels is None else class_indices(labels, classes)
+        seeds = _round_seeds(params["random_state"], rounds)
+        if params["n_epochs"] > 0 and len(labelled):
+            check_learnable(labels, "texts")
+            fitted.update(
+                self._fine_tune_on(encoder, texts, labelled, targets, fitted, params, seeds[0])
+            )
+        elif params["n_epochs"] > 0 and not rounds:
+            check_training_data(len(texts), None, params["n_epochs"], "texts")
+
+        def scores_of(fine_tuned):
+            engine = get_engine(
+                fine_tuned or self.model,
+                params["device"],
+                params["precision"],
+                params["backend"],
+                params["show_progress_bar"],
+            )
+            options = {
+                "batch_size": params["batch_size"],
+                "max_length": params["max_length"],
+                "progress": params["show_progress_bar"],
+                "cache": params["cache"],
+            }
+            logits = engine.cross_logits(texts, hypotheses, columns=columns[:1], **options)
+            return logits[:, :, 0].astype(np.float64)
+
+        scores = scores_of(fitted.get("fine_tuned_model_"))
+        offsets = np.zeros(len(classes)) if prior is None else match_prior(scores, prior)
+        if rounds:
+            fitted.update(
+                self._self_train(
+                    encoder,
+                    texts,
+                    labelled,
+                    targets,
+                    unlabelled,
+                    scores,
+                    offsets,
+                    prior,
+                    scores_of,
+                    fitted,
+                    params,
+                    seeds,
+                )
+            )
+            scores, offsets = fitted.pop("_final_scores"), fitted.pop("_final_offsets")
+        if prior is not None:
+            fitted["class_offsets_"] = offsets
+        self._set_fitted(fitted)
+        return self
+
+    def _fine_tune_on(
+        self, encoder, texts, rows, targets, fitted, params, seed, description="Fine-tuning"
+    ):
+        from ._training import ListwiseObjective, label_examples
+
+        examples = label_examples(
+            [texts[i] for i in rows], targets, fitted["hypotheses_"], params["max_negatives"]
+        )
+        objective = ListwiseObjective(fitted["_logit_columns"][0])
+        params = {**params, "random_state": seed}
+        return self._fine_tune(encoder, examples, objective, params, description=description)
+
+    def _self_train(
+        self,
+        encoder,
+        texts,
+        labelled,
+        targets,
+        unlabelled,
+        scores,
+        offsets,
+        prior,
+        scores_of,
+        fitted,
+        params,
+        seeds,
+    ):
+        """The rounds: pseudo-label the unlabelled texts, fine-tune the base model again."""
+        classes = fitted["classes_"]
+        pool = np.flatnonzero(unlabelled)
+        rounds = params["self_training_rounds"]
+        history, chosen = [], []
+        tuned = {}
+        for number in range(1, rounds + 1):
+            proba = softmax(scores[pool] + offsets)
+            rows, picked, margins = select_confident(proba, params["pseudo_labels_per_class"])
+            counts = np.bincount(picked, minlength=len(classes))
+            empty = [c for c, n in zip(classes.tolist(), counts) if n == 0]
+            if empty:
+                warnings.warn(
+                    f"Self-training round {number}: no unlabelled text is predicted as "
+                    f"{empty!r}, so these classes get no pseudo-label this round (only "
+                    "their labelled texts, if any, train them). class_prior corrects a "
+                    "model that favours some classes.",
+                    UserWarning,
+                    stacklevel=6,  # the caller of fit
+                )
+            chosen.append(dict(zip(pool[rows].tolist(), picked.tolist())))
+            logger.info(
+                "Self-training round %d/%d: %d pseudo-labels %s",
+                number,
+                rounds,
+                len(rows),
+                dict(zip(classes.tolist(), counts.tolist())),
+            )
+            train_rows = np.concatenate([labelled, pool[rows]])
+            train_targets = list(targets) + picked.tolist()
+            tuned = self._fine_tune_on(
+                encoder,
+                texts,
+                train_rows,
+                train_targets,
+                fitted,
+                params,
+                seeds[number],
+                f"Self-training round {number}/{rounds}",
+            )
+            scores = scores_of(tuned["fine_tuned_model_"])
+            if prior is not None:
+                offsets = match_prior(scores, prior)
+            history.append(
+                {
+                    "round": number,
+                    "pseudo_labels": dict(zip(classes.tolist(), counts.tolist())),
+                    "mean_margin": float(margins.mean()) if len(margins) else float("nan"),
+                    "loss_curve": tuned["loss_curve_"],
+                }
+            )
+        transduction = np.full(len(texts), -1, dtype=object)
+        labeled_iter = np.full(len(texts), -1, dtype=np.int64)
+        transduction[labelled] = classes[np.asarray(targets, dtype=np.intp)]
+        labeled_iter[labelled] = 0
+        for row, label in chosen[-1].items():
+            first = rounds
+            while first > 1 and chosen[first - 2].get(row) == label:
+                first -= 1
+            transduction[row] = classes[label]
+            labeled_iter[row] = first
+        return {
+            **tuned,
+            "transduction_": transduction,
+            "labeled_iter_": labeled_iter,
+            "n_iter_": rounds,
+            "self_training_history_": history,
+            "_final_scores": scores,
+            "_final_offsets": offsets,
+        }
 
     @staticmethod
     def _resolve_columns(model_labels, params):
@@ -330,6 +587,9 @@ class ZeroShotNLIClassifier(
         options = self._run_options()
         logits = engine.cross_logits(texts, self.hypotheses_, columns=columns, **options)
         if not self.multi_label:
+            offsets = getattr(self, "class_offsets_", None)
+            if offsets is not None:
+                return logits[:, :, 0] + offsets, None
             return logits[:, :, 0], None
         return logits[:, :, 0], logits[:, :, 1]
 
@@ -392,3 +652,42 @@ class ZeroShotNLIClassifier(
         if self.multi_label:
             return (proba >= self.threshold).astype(int)
         return self.classes_[np.argmax(proba, axis=1)]
+
+
+def _learns_from_unlabelled(params):
+    return params["class_prior"] is not None or params["self_training_rounds"] > 0
+
+
+def _check_unlabelled_params(params, texts):
+    """What class_prior and self-training need before anything runs."""
+    wanted = [
+        f"{name}={params[name]!r}"
+        for name in ("class_prior", "self_training_rounds")
+        if params[name] not in (None, 0)
+    ]
+    if params["multi_label"]:
+        raise InvalidValueError(
+            f"{' and '.join(wanted)} work in single-label mode only; with multi_label=True "
+            "set class_prior=None and self_training_rounds=0."
+        )
+    if texts is None:
+        raise InvalidValueError(
+            f"{' and '.join(wanted)} learn from the texts to classify, but fit got no X: "
+            "pass them as X (unlabelled ones marked -1 in y, or no y at all)."
+        )
+    if params["self_training_rounds"] and params["n_epochs"] == 0:
+        raise InvalidValueError(
+            f"self_training_rounds={params['self_training_rounds']} fine-tunes the model on "
+            "its pseudo-labels in each round, for n_epochs epochs, but n_epochs=0: set "
+            "n_epochs (2 is a good start on unlabelled texts alone)."
+        )
+
+
+def _round_seeds(random_state, rounds):
+    """One seed per fine-tuning (the labelled texts', then each round's) from random_state."""
+    from sklearn.utils import check_random_state
+
+    if rounds == 0:
+        return [random_state]
+    rng = check_random_state(random_state)
+    return [int(seed) for seed in rng.randint(np.iinfo(np.int32).max, size=rounds + 1)]

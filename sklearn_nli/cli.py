@@ -32,7 +32,7 @@ from ._files import (
     silence_stdout,
     write_table,
 )
-from ._params import DEFAULT_MODEL, argparse_options
+from ._params import DEFAULT_MODEL, DEFAULT_TEMPLATE, argparse_options
 
 __all__ = ["main", "build_parser"]
 
@@ -91,9 +91,9 @@ _CLASSIFY_OPTIONS = (
      "--text-column description (default: the column named 'text', or the only column)"}),
     ("--skip-missing", None, {"action": "store_true", "help": "with several --text-column: join"
      " the cells a row has, skipping missing ones (default: a missing cell is an error)"}),
-    ("--template", "hypothesis_template", {"metavar": "TEMPLATE", "default": "This example is "
-     "{}.", "help": "hypothesis template, '{}' standing for the label (default: 'This example "
-     "is {}.')"}),
+    ("--template", "hypothesis_template", {"metavar": "TEMPLATE", "default": DEFAULT_TEMPLATE,
+     "help": f"hypothesis template, '{{}}' standing for the label (default: "
+     f"{DEFAULT_TEMPLATE!r})"}),
     ("--label-description", None, {"action": "append", "default": [], "metavar": "LABEL=PHRASE",
      "help": "put PHRASE into the template instead of LABEL, e.g. 'Sci/Tech=science and "
      "technology'; may be repeated"}),
@@ -102,6 +102,9 @@ _CLASSIFY_OPTIONS = (
      "reaches --threshold"}),
     ("--threshold", "threshold", {"metavar": "P", "default": 0.5, "help": "with --multi-label: "
      "probability from which a label is predicted (default: 0.5)"}),
+    ("--class-prior", None, {"choices": ["uniform"], "help": "learn one offset per label from "
+     "the input's texts so that their mean predicted distribution is uniform, which corrects "
+     "a model that favours some labels (prior matching; the texts are scored once)"}),
 )
 _PAIRS_OPTIONS = (
     ("input", None, {"metavar": "INPUT", "help": "CSV, TSV, JSON Lines or Parquet file (by "
@@ -289,9 +292,11 @@ def _run_classify(args):
         multi_label=args.multi_label,
         threshold=args.threshold,
         missing_text="skip" if args.skip_missing else "error",
+        class_prior=args.class_prior,
         **_estimator_params(args),
-    ).fit()
+    )
     with _about(args.input):
+        clf.fit(texts if args.class_prior else None)
         proba = clf.predict_proba(texts)[:, _order(clf.classes_, labels)]
     predicted = None
     if args.multi_label:

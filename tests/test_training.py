@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -631,3 +632,32 @@ def test_recipe_is_one_frozen_object(trainable_model, monkeypatch):
     assert (recipe.random_state, recipe.device, recipe.max_length) == (0, "cpu", None)
     with pytest.raises(AttributeError):
         recipe.n_epochs = 3
+
+
+def test_bf16_training_runs_under_autocast_and_learns(trainable_model, monkeypatch):
+    entered = []
+    original = torch.autocast
+
+    def recording(device_type, dtype=None, enabled=True, **kwargs):
+        entered.append((device_type, dtype, enabled))
+        return original(device_type, dtype=dtype, enabled=enabled, **kwargs)
+
+    monkeypatch.setattr(torch, "autocast", recording)
+    fp32 = ZeroShotNLIClassifier(trainable_model, n_epochs=4, **FAST).fit(TEXTS, LABELS)
+    assert {enabled for _, _, enabled in entered} == {False}
+    entered.clear()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # emulated on CPUs without bf16
+        bf16 = ZeroShotNLIClassifier(
+            trainable_model, n_epochs=4, train_precision="bf16", **FAST
+        ).fit(TEXTS, LABELS)
+    assert entered and set(entered) == {("cpu", torch.bfloat16, True)}
+    assert bf16.loss_curve_[-1] < bf16.loss_curve_[0]
+    np.testing.assert_allclose(bf16.loss_curve_, fp32.loss_curve_, rtol=0, atol=0.05)
+    assert _accuracy(bf16, TEXTS, LABELS) == _accuracy(fp32, TEXTS, LABELS)
+
+
+def test_unknown_train_precision_is_a_clear_error(trainable_model, no_training):
+    clf = ZeroShotNLIClassifier(trainable_model, n_epochs=1, train_precision="fp16")
+    with pytest.raises(InvalidValueError, match="train_precision must be one of 'fp32', 'bf16'"):
+        clf.fit(TEXTS, LABELS)

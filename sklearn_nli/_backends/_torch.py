@@ -39,14 +39,20 @@ class TorchBackend(Backend):
         reason = cls.unsupported(device, precision)
         if reason is not None:
             raise InvalidValueError(reason)
-        if precision == "bf16" and device == "cpu" and cpu_flags() and not native_bf16_flags():
-            warnings.warn(
-                "precision='bf16' on this CPU runs torch's bf16 autocast without native bf16 "
-                "instructions (no avx512_bf16 or amx_bf16 in its flags): it is emulated, many "
-                "times slower than fp32 (0.08x measured on an AVX2 host). Use precision='fp32'.",
-                stacklevel=5,
-            )
+        if precision == "bf16" and device == "cpu":
+            warn_if_bf16_is_emulated("precision='bf16'", stacklevel=6)
         return TorchRunner(network.to(device), device, precision)
+
+
+def warn_if_bf16_is_emulated(setting, stacklevel):
+    """Warn that ``setting`` (bf16 autocast on the CPU) is emulated where the CPU lacks bf16."""
+    if cpu_flags() and not native_bf16_flags():
+        warnings.warn(
+            f"{setting} on this CPU runs torch's bf16 autocast without native bf16 "
+            "instructions (no avx512_bf16 or amx_bf16 in its flags): it is emulated, many "
+            "times slower than fp32 (0.08x measured on an AVX2 host). Use 'fp32'.",
+            stacklevel=stacklevel,
+        )
 
 
 class TorchRunner:
