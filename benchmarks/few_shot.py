@@ -3,7 +3,8 @@
     python benchmarks/few_shot.py --model STANDIN [--n 8,32,128] [--seeds 5] [--seeds-large 3]
         [--epochs 10] [--learning-rate 5e-5] [--texts-per-step 4] [--encoder DIR]
         [--methods zero-shot,fine-tuned,tfidf,setfit] [--setfit-iterations 20]
-        [--sick-epochs 3] [--sick-seeds 0,1,2] [--no-sick] [--no-ag-news]
+        [--sick-epochs 3] [--sick-seeds 0,1,2] [--sick-methods ours,ours-bf16,cross-encoder]
+        [--train-precision fp32] [--no-sick] [--no-ag-news]
     python benchmarks/few_shot.py --smoke        # under a minute, tiny random models
 
 AG News (``../shared/data/ag_news_test.csv``, 7,600 texts): a stratified 80/20
@@ -279,13 +280,13 @@ def run_cross_encoder(args, train, test, seed):
     return accuracy_score(test[1], predicted), fit_s
 
 
-def run_pair_scorer(args, train, test, seed):
+def run_pair_scorer(args, train, test, seed, precision="fp32"):
     scorer = NLIPairScorer(
         args.encoder,
         n_epochs=args.sick_epochs,
         learning_rate=args.sick_learning_rate,
         train_batch_size=args.pairs_per_step,
-        train_precision=args.train_precision,
+        train_precision=precision,
         random_state=seed,
         device=args.device,
         show_progress_bar=args.progress,
@@ -300,12 +301,19 @@ def sick_table(args):
     train, test = sick_split(args.sick_train_limit, args.sick_test_limit)
     print(
         f"\nSICK: {len(train[0])} training pairs, {len(test[0])} held out; from the encoder "
-        f"{args.encoder} with a fresh 3-label head; {args.sick_epochs} epochs "
-        f"(ours at train_precision={args.train_precision!r}), lr "
+        f"{args.encoder} with a fresh 3-label head; {args.sick_epochs} epochs, lr "
         f"{args.sick_learning_rate}, {args.pairs_per_step} pairs per step, seeds {args.sick_seeds}"
     )
     print(f"{'method':<24} {'seed':>5} {'accuracy':>9} {'pairs/s':>9} {'fit s':>8}")
-    methods = [("NLIPairScorer", run_pair_scorer), ("CrossEncoder", run_cross_encoder)]
+    available = {
+        "ours": ("NLIPairScorer", run_pair_scorer),
+        "ours-bf16": (
+            "NLIPairScorer bf16",
+            lambda *a: run_pair_scorer(*a, precision="bf16"),
+        ),
+        "cross-encoder": ("CrossEncoder", run_cross_encoder),
+    }
+    methods = [available[name] for name in args.sick_methods.split(",")]
     results = {name: [] for name, _ in methods}
     for number, seed in enumerate(args.sick_seeds):
         # Each goes first on every other seed: the first run of a process pays its warm-up.
@@ -371,7 +379,12 @@ def parse_args(argv=None):
     parser.add_argument("--setfit-batch-size", type=int, default=16)
     parser.add_argument("--sick-epochs", type=int, default=3)
     parser.add_argument(
-        "--train-precision", default="fp32", choices=("fp32", "bf16"), help="ours only"
+        "--train-precision", default="fp32", choices=("fp32", "bf16"), help="AG News, ours"
+    )
+    parser.add_argument(
+        "--sick-methods",
+        default="ours,cross-encoder",
+        help="comma-separated, of ours, ours-bf16 (train_precision='bf16'), cross-encoder",
     )
     parser.add_argument("--sick-learning-rate", type=float, default=5e-5)
     parser.add_argument("--pairs-per-step", type=int, default=32)
