@@ -2,6 +2,7 @@
 
     python benchmarks/unlabelled.py --model STANDIN [--pool 2000] [--seeds 5]
         [--labelled 0,8] [--rounds 2] [--epochs-unlabelled 2] [--epochs 10]
+        [--train-precision fp32]
         [--methods zero-shot,mean-subtraction,prior,self-training,self-training-raw,
                    fine-tuned,fine-tuned+pool,tfidf,setfit]
     python benchmarks/unlabelled.py --smoke       # a minute, tiny random model
@@ -67,6 +68,7 @@ def classifier(args, seed, **params):
         label_descriptions=DESCRIPTIONS,
         learning_rate=args.learning_rate,
         train_batch_size=args.texts_per_step,
+        train_precision=args.train_precision,
         random_state=seed,
         device=args.device,
         show_progress_bar=args.progress,
@@ -164,7 +166,8 @@ def table(args, data):
         f"80 %; template {TEMPLATE!r}; self-training: {args.rounds} rounds at 0 labels, "
         f"{args.rounds_labelled} with labels, at most {args.pseudo_labels} pseudo-labels per "
         f"class and round, {args.epochs_unlabelled} epochs (0 labels) / {args.epochs} epochs "
-        f"(with labels), lr {args.learning_rate}, {args.texts_per_step} texts a step"
+        f"(with labels), lr {args.learning_rate}, {args.texts_per_step} texts a step, "
+        f"train_precision={args.train_precision!r}"
     )
     print(
         f"{'N':>4} {'method':<20} {'seed':>5} {'accuracy':>9} {'macro-F1':>9} {'fit s':>8} "
@@ -209,6 +212,7 @@ def parse_args(argv=None):
     parser.add_argument("--epochs", type=int, default=10, help="with labelled texts")
     parser.add_argument("--learning-rate", type=float, default=5e-5)
     parser.add_argument("--texts-per-step", type=int, default=4)
+    parser.add_argument("--train-precision", default="fp32", choices=("fp32", "bf16"))
     parser.add_argument("--test-size", type=int, default=None, help="score fewer test texts")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--methods", default=",".join(ZERO_SHOT_METHODS + LABELLED_METHODS))

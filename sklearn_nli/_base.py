@@ -31,14 +31,17 @@ class _NLIEngineMixin:
     fingerprint.
     """
 
-    def _engine(self):
-        """The engine predictions run on: the fine-tuned weights', if any.
+    def _engine(self, source=None):
+        """The engine of ``source``; by default the one predictions run on.
 
-        The engine parameters are checked here, not only in ``fit``: they may
-        be set between fit and predict (another device, batch size, backend).
+        That is the fine-tuned weights' (``fine_tuned_model_``), if any, else
+        ``model``'s. The engine parameters are checked here, not only in
+        ``fit``: they may be set between fit and predict (another device,
+        batch size, backend).
         """
         check_params(self, ENGINE_PARAMETERS)
-        source = getattr(self, "fine_tuned_model_", None) or self.model
+        if source is None:
+            source = getattr(self, "fine_tuned_model_", None) or self.model
         return get_engine(source, self.device, self.precision, self.backend, self.show_progress_bar)
 
     def _encoder(self):

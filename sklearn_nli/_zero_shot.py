@@ -12,7 +12,6 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._base import _FittingMixin, _NLIEngineMixin, _ProbaFeaturesMixin, softmax
 from ._docstrings import fill_doc
-from ._engine import get_engine
 from ._errors import InvalidValueError
 from ._inputs import (
     as_1d_texts,
@@ -402,19 +401,9 @@ class ZeroShotNLIClassifier(
             check_training_data(len(texts), None, params["n_epochs"], "texts")
 
         def scores_of(fine_tuned):
-            engine = get_engine(
-                fine_tuned or self.model,
-                params["device"],
-                params["precision"],
-                params["backend"],
-                params["show_progress_bar"],
-            )
-            options = {
-                "batch_size": params["batch_size"],
-                "max_length": params["max_length"],
-                "progress": params["show_progress_bar"],
-                "cache": params["cache"],
-            }
+            """Entailment logits of every text: the base model's, or ``fine_tuned``'s."""
+            engine = self._engine(fine_tuned or self.model)
+            options = self._run_options()
             logits = engine.cross_logits(texts, hypotheses, columns=columns[:1], **options)
             return logits[:, :, 0].astype(np.float64)
 
