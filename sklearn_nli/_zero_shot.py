@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from typing import NamedTuple
 
 import numpy as np
 from scipy.special import expit
@@ -410,21 +411,10 @@ class ZeroShotNLIClassifier(
         scores = scores_of(fitted.get("fine_tuned_model_"))
         offsets = np.zeros(len(classes)) if prior is None else match_prior(scores, prior)
         if rounds:
+            data = _Texts(texts, labelled, targets, np.flatnonzero(unlabelled))
+            start = (scores, offsets)
             fitted.update(
-                self._self_train(
-                    encoder,
-                    texts,
-                    labelled,
-                    targets,
-                    unlabelled,
-                    scores,
-                    offsets,
-                    prior,
-                    scores_of,
-                    fitted,
-                    params,
-                    seeds,
-                )
+                self._self_train(encoder, data, start, prior, scores_of, fitted, params, seeds)
             )
             scores, offsets = fitted.pop("_final_scores"), fitted.pop("_final_offsets")
         if prior is not None:
@@ -444,24 +434,16 @@ class ZeroShotNLIClassifier(
         params = {**params, "random_state": seed}
         return self._fine_tune(encoder, examples, objective, params, description=description)
 
-    def _self_train(
-        self,
-        encoder,
-        texts,
-        labelled,
-        targets,
-        unlabelled,
-        scores,
-        offsets,
-        prior,
-        scores_of,
-        fitted,
-        params,
-        seeds,
-    ):
-        """The rounds: pseudo-label the unlabelled texts, fine-tune the base model again."""
+    def _self_train(self, encoder, data, start, prior, scores_of, fitted, params, seeds):
+        """The rounds: pseudo-label the unlabelled texts, fine-tune the base model again.
+
+        ``data`` holds the texts, the rows and targets of the labelled ones and
+        the rows of the unlabelled ones (``pool``); ``start``, the scores of
+        every text before the first round and their offsets.
+        """
+        texts, labelled, targets, pool = data
+        scores, offsets = start
         classes = fitted["classes_"]
-        pool = np.flatnonzero(unlabelled)
         rounds = params["self_training_rounds"]
         history, chosen = [], []
         tuned = {}
@@ -641,6 +623,15 @@ class ZeroShotNLIClassifier(
         if self.multi_label:
             return (proba >= self.threshold).astype(int)
         return self.classes_[np.argmax(proba, axis=1)]
+
+
+class _Texts(NamedTuple):
+    """A fit's texts: all of them, the labelled rows and their targets, the unlabelled rows."""
+
+    texts: list
+    labelled: np.ndarray
+    targets: list
+    pool: np.ndarray
 
 
 def _learns_from_unlabelled(params):
