@@ -15,6 +15,7 @@ from ._errors import InvalidValueError
 
 __all__ = [
     "build_hypotheses",
+    "check_class_keys",
     "class_columns",
     "class_indices",
     "entailment_columns",
@@ -131,16 +132,21 @@ def class_indices(y, classes):
     return [index[label] for label in np.asarray(y).tolist()]
 
 
+def check_class_keys(mapping, classes, parameter):
+    """Every key of the dict ``mapping`` (the parameter ``parameter``) is a class."""
+    known = set(classes.tolist())
+    unknown = [key for key in mapping if key not in known]
+    if unknown:
+        raise InvalidValueError(
+            f"{parameter} has keys {unknown!r} that are not classes; the classes are "
+            f"{classes.tolist()!r}."
+        )
+
+
 def build_hypotheses(classes, template, descriptions):
     """The hypothesis asked for each class: ``template`` filled with its description."""
     descriptions = descriptions or {}
-    known = set(classes.tolist())
-    unknown = [key for key in descriptions if key not in known]
-    if unknown:
-        raise InvalidValueError(
-            f"label_descriptions has keys {unknown!r} that are not classes; the "
-            f"classes are {classes.tolist()!r}."
-        )
+    check_class_keys(descriptions, classes, "label_descriptions")
     return [template.format(descriptions.get(c, str(c))) for c in classes]
 
 

@@ -24,6 +24,7 @@ import numbers
 import numpy as np
 
 from ._errors import InvalidValueError
+from ._labels import check_class_keys
 
 __all__ = ["UNLABELLED", "match_prior", "prior_vector", "select_confident"]
 
@@ -37,13 +38,7 @@ def prior_vector(class_prior, classes):
     if isinstance(class_prior, str):  # the parameter table allows "uniform" only
         return np.full(n_classes, 1.0 / n_classes)
     if isinstance(class_prior, dict):
-        known = set(classes.tolist())
-        unknown = [c for c in class_prior if c not in known]
-        if unknown:
-            raise InvalidValueError(
-                f"class_prior names {unknown!r}, which are not classes; the classes are "
-                f"{classes.tolist()!r}."
-            )
+        check_class_keys(class_prior, classes, "class_prior")
         missing = [c for c in classes.tolist() if c not in class_prior]
         if missing:
             raise InvalidValueError(

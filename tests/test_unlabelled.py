@@ -305,7 +305,7 @@ def test_a_string_minus_one_is_a_label(tiny_model):
         (
             {"class_prior": {"sports": 0.5, "cooking": 0.5}},
             InvalidValueError,
-            r"names \['cooking'\], which are not classes",
+            r"has keys \['cooking'\] that are not classes",
         ),
         (
             {"class_prior": {"sports": 1.0}},
