@@ -119,20 +119,25 @@ def score(gold, predicted):
     return accuracy_score(gold, predicted), f1_score(gold, predicted, average="macro")
 
 
-def run_nli(args, x, y, test_x, seed, n_epochs):
-    clf = ZeroShotNLIClassifier(
+def nli_classifier(args, seed, **params):
+    """Our classifier on AG News with the benchmark's template, recipe and ``params``."""
+    return ZeroShotNLIClassifier(
         args.model,
         candidate_labels=AG_NEWS_LABELS,
         hypothesis_template=TEMPLATE,
         label_descriptions=DESCRIPTIONS,
-        n_epochs=n_epochs,
         learning_rate=args.learning_rate,
         train_batch_size=args.texts_per_step,
         train_precision=args.train_precision,
         random_state=seed,
         device=args.device,
         show_progress_bar=args.progress,
+        **params,
     )
+
+
+def run_nli(args, x, y, test_x, seed, n_epochs):
+    clf = nli_classifier(args, seed, n_epochs=n_epochs)
     _, fit_s = timed(clf.fit, x, y)
     predicted, predict_s = timed(clf.predict, test_x)
     return predicted, fit_s, predict_s

@@ -43,10 +43,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numpy as np  # noqa: E402
 from _common import AG_NEWS_LABELS, describe_machine  # noqa: E402
 from few_shot import (  # noqa: E402
-    DESCRIPTIONS,
     TEMPLATE,
     ag_news_split,
     minilm_encoder,
+    nli_classifier,
     run_setfit,
     run_tfidf,
     score,
@@ -54,26 +54,8 @@ from few_shot import (  # noqa: E402
     timed,
 )
 
-from sklearn_nli import ZeroShotNLIClassifier  # noqa: E402
-
 ZERO_SHOT_METHODS = ("zero-shot", "mean-subtraction", "prior", "self-training", "self-training-raw")
 LABELLED_METHODS = ("fine-tuned", "fine-tuned+pool", "tfidf", "setfit")
-
-
-def classifier(args, seed, **params):
-    return ZeroShotNLIClassifier(
-        args.model,
-        candidate_labels=AG_NEWS_LABELS,
-        hypothesis_template=TEMPLATE,
-        label_descriptions=DESCRIPTIONS,
-        learning_rate=args.learning_rate,
-        train_batch_size=args.texts_per_step,
-        train_precision=args.train_precision,
-        random_state=seed,
-        device=args.device,
-        show_progress_bar=args.progress,
-        **params,
-    )
 
 
 def draw(train_y, n_labelled, pool_size, seed):
@@ -112,11 +94,11 @@ def run(args, method, data, seed, n_labelled):
     elif method == "setfit":
         predicted, fit_s, predict_s = run_setfit(args, x_labelled, y_labelled, test_x, seed)
     elif method == "zero-shot":
-        clf = classifier(args, seed)
+        clf = nli_classifier(args, seed)
         _, fit_s = timed(clf.fit)
         predicted, predict_s = timed(clf.predict, test_x)
     elif method == "mean-subtraction":
-        clf = classifier(args, seed).fit()
+        clf = nli_classifier(args, seed).fit()
         offsets, fit_s = timed(lambda: -clf.decision_function(x_pool).mean(axis=0))
         scores, predict_s = timed(clf.decision_function, test_x)
         predicted = clf.classes_[np.argmax(scores + offsets, axis=1)]
@@ -128,18 +110,18 @@ def run(args, method, data, seed, n_labelled):
                 n_epochs=args.epochs_unlabelled,
                 pseudo_labels_per_class=args.pseudo_labels,
             )
-        clf = classifier(args, seed, **params)
+        clf = nli_classifier(args, seed, **params)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # rounds with an empty class
             _, fit_s = timed(clf.fit, x_pool)
         predicted, predict_s = timed(clf.predict, test_x)
         note = pseudo_label_notes(clf, train_y, pool, 0)
     elif method == "fine-tuned":
-        clf = classifier(args, seed, n_epochs=args.epochs)
+        clf = nli_classifier(args, seed, n_epochs=args.epochs)
         _, fit_s = timed(clf.fit, x_labelled, y_labelled)
         predicted, predict_s = timed(clf.predict, test_x)
     elif method == "fine-tuned+pool":
-        clf = classifier(
+        clf = nli_classifier(
             args,
             seed,
             n_epochs=args.epochs,

@@ -348,8 +348,7 @@ def check_partly_labelled_y(y, n_samples):
     are none); as in scikit-learn's semi-supervised module, ``-1`` is the
     integer -1 in an integer or object ``y``, never a string.
     """
-    _check_y_entries(y, n_samples, "texts")
-    values = np.asarray(y, dtype=object)
+    values = _check_y_entries(y, n_samples, "texts")
     if values.ndim == 2 and values.shape[1] == 1:
         values = values[:, 0]
     if values.ndim != 1:
@@ -374,7 +373,10 @@ def _is_unlabelled(value):
 
 
 def _check_y_entries(y, n_samples, what):
-    """What every ``y`` needs: array-like, one entry per sample, none missing."""
+    """What every ``y`` needs: array-like, one entry per sample, none missing.
+
+    Returns ``y`` as an object array.
+    """
     singular = _SINGULAR[what]
     labels = np.asarray(y, dtype=object)
     if labels.ndim == 0:
@@ -398,6 +400,7 @@ def _check_y_entries(y, n_samples, what):
                     else "."
                 )
             )
+    return labels
 
 
 def _check_y_values(y, what, n_columns):

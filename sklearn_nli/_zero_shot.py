@@ -310,7 +310,7 @@ class ZeroShotNLIClassifier(
     def _fit(self, X, y, params):
         for attribute in _FIT_INPUT_ATTRIBUTES:
             self.__dict__.pop(attribute, None)
-        texts = None if X is None else self._texts(X, reset=True, missing=params["missing_text"])
+        texts = None if X is None else self._texts(X, reset=True)
         n_texts = None if texts is None else len(texts)
         if _learns_from_unlabelled(params):
             return self._fit_with_unlabelled(texts, y, params)
@@ -336,7 +336,7 @@ class ZeroShotNLIClassifier(
         self._set_fitted(fitted)
         return self
 
-    def _fine_tune_texts(self, texts, y, classes, hypotheses, params):
+    def _fine_tune_texts(self, texts, y, classes, hypotheses, params, description="Fine-tuning"):
         from ._training import (
             BinaryObjective,
             ListwiseObjective,
@@ -353,7 +353,7 @@ class ZeroShotNLIClassifier(
             targets = class_indices(y, classes)
             examples = label_examples(texts, targets, hypotheses, params["max_negatives"])
             objective = ListwiseObjective(*columns)
-        fitted = self._fine_tune(encoder, examples, objective, params)
+        fitted = self._fine_tune(encoder, examples, objective, params, description=description)
         return {**fitted, "_logit_columns": columns}
 
     # ------------------------------------------------------ unlabelled texts
@@ -366,13 +366,10 @@ class ZeroShotNLIClassifier(
             labels, unlabelled = None, np.ones(len(texts), dtype=bool)
         else:
             labels, unlabelled = check_partly_labelled_y(y, len(texts))
-        if labels is None and params["candidate_labels"] is None:
+        if y is not None and labels is None and params["candidate_labels"] is None:
             raise InvalidValueError(
                 "y marks every text as unlabelled (-1) and candidate_labels is not set, so "
                 "there are no classes: set candidate_labels, or label some texts."
-                if y is not None
-                else "ZeroShotNLIClassifier needs its classes: pass y to fit, or set "
-                "candidate_labels."
             )
         classes = single_label_classes(labels, params["candidate_labels"])
         prior = None
@@ -395,8 +392,10 @@ class ZeroShotNLIClassifier(
         seeds = _round_seeds(params["random_state"], rounds)
         if params["n_epochs"] > 0 and len(labelled):
             check_learnable(labels, "texts")
+            labelled_texts = [texts[i] for i in labelled]
+            seeded = {**params, "random_state": seeds[0]}
             fitted.update(
-                self._fine_tune_on(encoder, texts, labelled, targets, fitted, params, seeds[0])
+                self._fine_tune_texts(labelled_texts, labels, classes, hypotheses, seeded)
             )
         elif params["n_epochs"] > 0 and not rounds:
             check_training_data(len(texts), None, params["n_epochs"], "texts")
@@ -413,33 +412,22 @@ class ZeroShotNLIClassifier(
         if rounds:
             data = _Texts(texts, labelled, targets, np.flatnonzero(unlabelled))
             start = (scores, offsets)
-            fitted.update(
-                self._self_train(encoder, data, start, prior, scores_of, fitted, params, seeds)
+            rounds_fitted, offsets = self._self_train(
+                data, start, prior, scores_of, fitted, params, seeds
             )
-            scores, offsets = fitted.pop("_final_scores"), fitted.pop("_final_offsets")
+            fitted.update(rounds_fitted)
         if prior is not None:
             fitted["class_offsets_"] = offsets
         self._set_fitted(fitted)
         return self
 
-    def _fine_tune_on(
-        self, encoder, texts, rows, targets, fitted, params, seed, description="Fine-tuning"
-    ):
-        from ._training import ListwiseObjective, label_examples
-
-        examples = label_examples(
-            [texts[i] for i in rows], targets, fitted["hypotheses_"], params["max_negatives"]
-        )
-        objective = ListwiseObjective(fitted["_logit_columns"][0])
-        params = {**params, "random_state": seed}
-        return self._fine_tune(encoder, examples, objective, params, description=description)
-
-    def _self_train(self, encoder, data, start, prior, scores_of, fitted, params, seeds):
+    def _self_train(self, data, start, prior, scores_of, fitted, params, seeds):
         """The rounds: pseudo-label the unlabelled texts, fine-tune the base model again.
 
         ``data`` holds the texts, the rows and targets of the labelled ones and
         the rows of the unlabelled ones (``pool``); ``start``, the scores of
-        every text before the first round and their offsets.
+        every text before the first round and their offsets. Returns the
+        fitted attributes of the rounds and the last model's offsets.
         """
         texts, labelled, targets, pool = data
         scores, offsets = start
@@ -471,17 +459,16 @@ class ZeroShotNLIClassifier(
             )
             train_rows = np.concatenate([labelled, pool[rows]])
             train_targets = list(targets) + picked.tolist()
-            tuned = self._fine_tune_on(
-                encoder,
-                texts,
-                train_rows,
-                train_targets,
-                fitted,
-                params,
-                seeds[number],
+            tuned = self._fine_tune_texts(
+                [texts[i] for i in train_rows],
+                classes[np.asarray(train_targets, dtype=np.intp)],
+                classes,
+                fitted["hypotheses_"],
+                {**params, "random_state": seeds[number]},
                 f"Self-training round {number}/{rounds}",
             )
-            scores = scores_of(tuned["fine_tuned_model_"])
+            if number < rounds or prior is not None:  # the last model's scores: offsets only
+                scores = scores_of(tuned["fine_tuned_model_"])
             if prior is not None:
                 offsets = match_prior(scores, prior)
             history.append(
@@ -502,15 +489,14 @@ class ZeroShotNLIClassifier(
                 first -= 1
             transduction[row] = classes[label]
             labeled_iter[row] = first
-        return {
+        fitted_rounds = {
             **tuned,
             "transduction_": transduction,
             "labeled_iter_": labeled_iter,
             "n_iter_": rounds,
             "self_training_history_": history,
-            "_final_scores": scores,
-            "_final_offsets": offsets,
         }
+        return fitted_rounds, offsets
 
     @staticmethod
     def _resolve_columns(model_labels, params):
@@ -523,8 +509,8 @@ class ZeroShotNLIClassifier(
 
     # -------------------------------------------------------------- inputs
 
-    def _texts(self, X, *, reset, missing=None):
-        """Validate ``X`` and return one text per sample (``missing``: ``missing_text``)."""
+    def _texts(self, X, *, reset):
+        """Validate ``X`` and return one text per sample."""
         texts = as_1d_texts(X)
         if texts is not None:
             if not reset and hasattr(self, "n_features_in_"):
@@ -540,8 +526,7 @@ class ZeroShotNLIClassifier(
             cells = validate_data(self, X, reset=reset, **kwargs)
         else:
             cells = check_array(X, **kwargs)
-        missing = self.missing_text if missing is None else missing
-        cells = cells_as_text(cells, "X", index=index, columns=columns, missing=missing)
+        cells = cells_as_text(cells, "X", index=index, columns=columns, missing=self.missing_text)
         return join_text_columns(cells, "X", index=index)
 
     # ---------------------------------------------------------- prediction
