@@ -13,6 +13,7 @@ from ._backends._torch import warn_if_bf16_is_emulated
 from ._devices import resolve_device
 from ._engine import FineTunedModel, get_encoder, get_engine
 from ._errors import InvalidValueError
+from ._model_card import training_record, write_model_card
 from ._params import ENGINE_PARAMETERS, check_params
 
 # Where save_pretrained writes class_offsets_, beside the network.
@@ -107,6 +108,7 @@ class _FittingMixin:
         "labeled_iter_",
         "n_iter_",
         "self_training_history_",
+        "_training_record",
     )
 
     def _fit_in_context(self, X, y):
@@ -121,9 +123,20 @@ class _FittingMixin:
             raise
 
     def _fine_tune(
-        self, encoder, examples, objective, params, head_labels=None, description="Fine-tuning"
+        self,
+        encoder,
+        examples,
+        objective,
+        params,
+        counts,
+        head_labels=None,
+        description="Fine-tuning",
     ):
-        """Train; return the fitted state ``{attribute: value}`` (nothing assigned yet)."""
+        """Train; return the fitted state ``{attribute: value}`` (nothing assigned yet).
+
+        ``counts`` (``{class: training texts or pairs}``) goes, with ``params``,
+        into the model card that :meth:`save_pretrained` writes.
+        """
         from ._training import Recipe, fine_tune
 
         recipe = Recipe(
@@ -145,6 +158,7 @@ class _FittingMixin:
         return {
             "fine_tuned_model_": FineTunedModel.from_network(network, encoder),
             "loss_curve_": loss_curve,
+            "_training_record": training_record(params, counts, head_labels is not None),
         }
 
     def _set_fitted(self, fitted):
@@ -161,7 +175,13 @@ class _FittingMixin:
         ``model.safetensors`` and the tokenizer's files: ``from_pretrained``,
         the transformers pipelines, both estimators and ``sklearn-nli
         --model`` load it as it is. It is the safe way to share a fine-tuned
-        model: loading a pickle from someone else runs their code. The
+        model: loading a pickle from someone else runs their code. It also
+        holds a model card, ``README.md``: metadata that the Hugging Face Hub
+        reads (``library_name``, ``pipeline_tag``, ``base_model`` when the
+        base model is a Hub id, tags) and what the fit did (the base model,
+        each class with its hypothesis or model labels and its number of
+        training texts or pairs, the training settings, the loss curve) and
+        how to load the directory, written from the fitted state. The
         per-class offsets of ``class_prior`` (``class_offsets_``) are the
         estimator's, not the network's: they are written beside it as
         ``class_offsets.json`` (``{class: offset}``), which the transformers
@@ -190,6 +210,7 @@ class _FittingMixin:
                 "it with n_epochs > 0 first."
             )
         fine_tuned.save_pretrained(os.fspath(path))
+        write_model_card(self, path)
         offsets = getattr(self, "class_offsets_", None)
         if offsets is not None:
             names = [str(c) for c in self.classes_.tolist()]

@@ -10,6 +10,10 @@ from. A message names where the problem is:
   wrote it (``12``, never ``np.int64(12)``);
 - ``column 'title'``: the column, for tables;
 
+Tables of other libraries (polars, pyarrow, any object with the dataframe
+interchange protocol's ``__dataframe__``) are read as pandas first
+(:func:`as_pandas`), so they are checked, and named in messages, the same way.
+
 and callers that read from somewhere larger (a file, a partition) put that
 place in front with :func:`in_place`.
 """
@@ -94,6 +98,29 @@ def _check_encodable(text, name, place):
 
 
 # --------------------------------------------------------------------------
+# tables of other libraries
+
+
+def as_pandas(X):
+    """``X`` as a pandas object if it is another library's DataFrame or Series; else ``X``.
+
+    A DataFrame is read through the dataframe interchange protocol
+    (``__dataframe__``: polars, pyarrow, Modin, ...), which needs no pyarrow for
+    text columns; a Series through its one-column frame (``to_frame``), keeping
+    its name. Rows are numbered from 0, as in a pandas ``RangeIndex``.
+    """
+    if isinstance(X, (pd.DataFrame, pd.Series)):
+        return X
+    if hasattr(X, "__dataframe__"):
+        return pd.api.interchange.from_dataframe(X, allow_copy=True)
+    if hasattr(X, "to_frame") and hasattr(X, "name") and not hasattr(X, "columns"):
+        frame = X.to_frame()
+        if hasattr(frame, "__dataframe__"):
+            return pd.api.interchange.from_dataframe(frame, allow_copy=True).iloc[:, 0]
+    return X
+
+
+# --------------------------------------------------------------------------
 # texts
 
 
@@ -134,7 +161,8 @@ def as_1d_texts(X, name="X"):
     """Return ``X`` as a list of strings if it is one-dimensional text input.
 
     Returns None when ``X`` is two-dimensional, so that the caller can take its
-    own 2-D path (:func:`join_text_columns`).
+    own 2-D path (:func:`join_text_columns`). ``X`` is expected in pandas form
+    already where it is a table (:func:`as_pandas`).
     """
     reject_non_collections(X, name)
     if isinstance(X, pd.DataFrame):
@@ -240,6 +268,7 @@ _SINGLE_PAIR = "a single pair in a list of (premise, hypothesis) tuples: [(premi
 def as_pairs(X, premise_column=None, hypothesis_column=None, name="X"):
     """Return ``(premises, hypotheses)`` as two lists of strings."""
     reject_non_collections(X, name, single=_SINGLE_PAIR)
+    X = as_pandas(X)
     if isinstance(X, pd.DataFrame):
         return _pairs_from_frame(X, premise_column, hypothesis_column, name)
     if premise_column is not None or hypothesis_column is not None:
@@ -451,6 +480,7 @@ __all__ = [
     "InputError",
     "as_1d_texts",
     "as_pairs",
+    "as_pandas",
     "cells_as_text",
     "check_learnable",
     "check_partly_labelled_y",

@@ -13,6 +13,7 @@ from ._base import _FittingMixin, _NLIEngineMixin, _ProbaFeaturesMixin, softmax
 from ._docstrings import fill_doc
 from ._inputs import as_pairs, check_learnable, check_training_data, check_y
 from ._labels import class_columns, class_indices, fresh_head_labels, pair_label_mapping
+from ._model_card import class_counts
 from ._params import DEFAULT_MODEL
 
 
@@ -219,7 +220,8 @@ class NLIPairScorer(
             )
         examples = pair_examples(*pairs, class_indices(y, fitted["classes_"]))
         objective = ClassObjective(fitted["_class_columns"])
-        return self._fine_tune(encoder, examples, objective, params, head_labels)
+        counts = class_counts(y, fitted["classes_"])
+        return self._fine_tune(encoder, examples, objective, params, counts, head_labels)
 
     def _pairs(self, X):
         return as_pairs(X, self.premise_column, self.hypothesis_column)

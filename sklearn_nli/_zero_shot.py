@@ -16,6 +16,7 @@ from ._docstrings import fill_doc
 from ._errors import InvalidValueError
 from ._inputs import (
     as_1d_texts,
+    as_pandas,
     cells_as_text,
     check_learnable,
     check_partly_labelled_y,
@@ -30,6 +31,7 @@ from ._labels import (
     multi_label_classes,
     single_label_classes,
 )
+from ._model_card import class_counts
 from ._params import DEFAULT_MODEL, DEFAULT_TEMPLATE
 from ._unlabelled import match_prior, prior_vector, select_confident
 
@@ -353,7 +355,10 @@ class ZeroShotNLIClassifier(
             targets = class_indices(y, classes)
             examples = label_examples(texts, targets, hypotheses, params["max_negatives"])
             objective = ListwiseObjective(*columns)
-        fitted = self._fine_tune(encoder, examples, objective, params, description=description)
+        counts = class_counts(y, classes)
+        fitted = self._fine_tune(
+            encoder, examples, objective, params, counts, description=description
+        )
         return {**fitted, "_logit_columns": columns}
 
     # ------------------------------------------------------ unlabelled texts
@@ -511,6 +516,7 @@ class ZeroShotNLIClassifier(
 
     def _texts(self, X, *, reset):
         """Validate ``X`` and return one text per sample."""
+        X = as_pandas(X)
         texts = as_1d_texts(X)
         if texts is not None:
             if not reset and hasattr(self, "n_features_in_"):

@@ -4,13 +4,12 @@ The page shows its Spark examples as ``{code-block} python`` (so that the docs
 tests, which run every page's ``python`` blocks, do not need pyspark); this module
 runs them, and checks the same recipes against in-process results.
 
-Skipped unless pyspark is installed and Java is available (neither is part of the
-dev extra; CI skips this module).
+pyspark comes with the ``spark`` extra, which the dev extra includes, and Java
+with the machine; without either the module is skipped, and in CI it fails.
 """
 
 import os
 import random
-import shutil
 import sys
 import warnings
 from pathlib import Path
@@ -18,10 +17,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from _requirements import require_module, require_program
 
-pytest.importorskip("pyspark")
-if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-    pytest.skip("pyspark needs Java", allow_module_level=True)
+require_module("pyspark", "the spark extra (in the dev extra)")
+require_program("java", "JAVA_HOME")  # pyspark starts a Java process
 
 from _doc_examples import blocks, run_python, with_tiny_model  # noqa: E402
 
