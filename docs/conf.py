@@ -77,7 +77,9 @@ html_theme_options = {
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version"],
 }
-html_static_path = []
+html_static_path = ["_static"]
+# Notebook cells wrap their long lines (no horizontal scroll bar per cell).
+html_css_files = ["notebook-cells.css"]
 
 # -- notebooks ---------------------------------------------------------------
 # The notebooks live in ../notebooks (where they are run, without outputs);

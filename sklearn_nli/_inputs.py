@@ -11,8 +11,9 @@ from. A message names where the problem is:
 - ``column 'title'``: the column, for tables;
 
 Tables of other libraries (polars, pyarrow, any object with the dataframe
-interchange protocol's ``__dataframe__``) are read as pandas first
-(:func:`as_pandas`), so they are checked, and named in messages, the same way.
+interchange protocol's ``__dataframe__`` or Arrow's ``__arrow_c_stream__``) are
+read as pandas first (:func:`as_pandas`), so they are checked, and named in
+messages, the same way.
 
 and callers that read from somewhere larger (a file, a partition) put that
 place in front with :func:`in_place`.
@@ -21,6 +22,7 @@ place in front with :func:`in_place`.
 from __future__ import annotations
 
 import numbers
+import sys
 
 import numpy as np
 import pandas as pd
@@ -104,19 +106,32 @@ def _check_encodable(text, name, place):
 def as_pandas(X):
     """``X`` as a pandas object if it is another library's DataFrame or Series; else ``X``.
 
-    A DataFrame is read through the dataframe interchange protocol
-    (``__dataframe__``: polars, pyarrow, Modin, ...), which needs no pyarrow for
-    text columns; a Series through its one-column frame (``to_frame``), keeping
-    its name. Rows are numbered from 0, as in a pandas ``RangeIndex``.
+    polars DataFrames and Series are read column by column (``to_numpy``: no
+    pyarrow needed; polars 2 no longer offers the interchange protocol); other
+    tables through the dataframe interchange protocol (``__dataframe__``:
+    pyarrow, Modin, ...) or, failing that, the Arrow stream interface
+    (``__arrow_c_stream__``, read with pyarrow). Rows are numbered from 0, as in
+    a pandas ``RangeIndex``, and missing cells become NaN, so messages name
+    rows and columns as they do for pandas.
     """
-    if isinstance(X, (pd.DataFrame, pd.Series)):
+    if isinstance(X, (pd.DataFrame, pd.Series, list, tuple, np.ndarray, str, bytes)) or X is None:
         return X
+    polars = sys.modules.get("polars")
+    if polars is not None and isinstance(X, polars.Series):
+        return pd.Series(X.to_numpy(), name=X.name)
+    if polars is not None and isinstance(X, polars.DataFrame):
+        return pd.DataFrame({name: X.get_column(name).to_numpy() for name in X.columns})
     if hasattr(X, "__dataframe__"):
         return pd.api.interchange.from_dataframe(X, allow_copy=True)
-    if hasattr(X, "to_frame") and hasattr(X, "name") and not hasattr(X, "columns"):
-        frame = X.to_frame()
-        if hasattr(frame, "__dataframe__"):
-            return pd.api.interchange.from_dataframe(frame, allow_copy=True).iloc[:, 0]
+    if hasattr(X, "__arrow_c_stream__"):
+        try:
+            import pyarrow
+        except ImportError:
+            raise InvalidInputTypeError(
+                f"X is a {type(X).__name__}, a table read through Arrow: install pyarrow "
+                "(pip install pyarrow), or pass a pandas DataFrame."
+            ) from None
+        return pyarrow.table(X).to_pandas()
     return X
 
 

@@ -177,3 +177,126 @@ def test_pair_scorer_bare_string_says_what_pairs_look_like(tiny_model):
         ValueError, match=r"Wrap a single pair in a list of \(premise, hypothesis\)"
     ):
         NLIPairScorer(tiny_model, device="cpu").fit().predict("A man plays.")
+
+
+# --------------------------------------------------------------------------
+# other libraries' tables: polars (and pyarrow) read as pandas
+
+
+@pytest.fixture(scope="module")
+def pl():
+    from _requirements import require_module
+
+    return require_module("polars")
+
+
+TITLES = ["the team won", "stocks fell", "a dog runs", "the vote passed", "rain fell"]
+BODIES = ["in the final", "on the market", "in the park", "in parliament", "all day"]
+PREMISES = ["A man plays a guitar.", "A dog runs.", "Two people talk.", "A cat sleeps."]
+HYPOTHESES = ["A person makes music.", "An animal moves.", "Nobody speaks.", "A cat is awake."]
+
+
+def _same(got, expected):
+    np.testing.assert_allclose(np.asarray(got), np.asarray(expected), rtol=0, atol=1e-6)
+
+
+def test_zero_shot_reads_polars_series_and_frames_as_pandas(tiny_model, pl):
+    clf = ZeroShotNLIClassifier(tiny_model, candidate_labels=LABELS, device="cpu").fit()
+    _same(clf.predict_proba(pl.Series("text", TITLES)), clf.predict_proba(pd.Series(TITLES)))
+    frame = {"title": TITLES, "body": BODIES}
+    fitted = ZeroShotNLIClassifier(tiny_model, device="cpu")
+    y = ["sports", "business", "animals", "politics", "weather"]
+    from_pandas = fitted.fit(pd.DataFrame(frame), y).predict_proba(pd.DataFrame(frame))
+    from_polars = fitted.fit(pl.DataFrame(frame), pl.Series("y", y))
+    assert from_polars.feature_names_in_.tolist() == ["title", "body"]
+    assert from_polars.classes_.tolist() == sorted(y)
+    _same(from_polars.predict_proba(pl.DataFrame(frame)), from_pandas)
+    _same(from_polars.predict_proba(pd.DataFrame(frame)), from_pandas)  # fit on one, use the other
+    with pytest.raises(ValueError, match="Feature names must be in the same order"):
+        from_polars.predict_proba(pl.DataFrame(frame).select("body", "title"))
+
+
+@pytest.mark.parametrize("named", [False, True], ids=["by-position", "named-columns"])
+def test_pair_scorer_reads_polars_frames_as_pandas(tiny_model, pl, named):
+    columns = {"premise": PREMISES, "hypothesis": HYPOTHESES}
+    options = {}
+    if named:  # more columns than the pair: the pair's are named
+        columns = {"id": [1, 2, 3, 4], "p": PREMISES, "note": ["x"] * 4, "h": HYPOTHESES}
+        options = {"premise_column": "p", "hypothesis_column": "h"}
+    scorer = NLIPairScorer(tiny_model, device="cpu", **options).fit()
+    expected = (
+        NLIPairScorer(tiny_model, device="cpu").fit().predict_proba(list(zip(PREMISES, HYPOTHESES)))
+    )
+    _same(scorer.predict_proba(pd.DataFrame(columns)), expected)
+    _same(scorer.predict_proba(pl.DataFrame(columns)), expected)
+    y = ["entailment", "entailment", "contradiction", "contradiction"]
+    assert scorer.score(pl.DataFrame(columns), pl.Series(y)) == scorer.score(
+        pd.DataFrame(columns), y
+    )
+
+
+def test_pair_scorer_reads_pyarrow_tables(tiny_model):
+    pa = pytest.importorskip("pyarrow")
+    table = pa.table({"premise": PREMISES, "hypothesis": HYPOTHESES})
+    scorer = NLIPairScorer(tiny_model, device="cpu").fit()
+    _same(scorer.predict_proba(table), scorer.predict_proba(list(zip(PREMISES, HYPOTHESES))))
+
+
+@pytest.mark.parametrize("estimator", ["classify", "pairs"])
+def test_set_output_polars_on_both_estimators(tiny_model, pl, estimator):
+    if estimator == "classify":
+        model = ZeroShotNLIClassifier(tiny_model, candidate_labels=LABELS, device="cpu")
+        X = pl.DataFrame({"title": TITLES, "body": BODIES})
+    else:
+        model = NLIPairScorer(tiny_model, device="cpu")
+        X = pl.DataFrame({"premise": PREMISES, "hypothesis": HYPOTHESES})
+    model.fit().set_output(transform="polars")
+    features = model.transform(X)
+    assert isinstance(features, pl.DataFrame)
+    assert features.columns == model.get_feature_names_out().tolist()
+    _same(features.to_numpy(), model.predict_proba(X.to_pandas()))
+
+
+@pytest.mark.parametrize(
+    ("task", "columns", "expected"),
+    [
+        (
+            "classify-1d",
+            {"text": ["a", "b", None, "d"]},
+            "X contains a missing value (NaN/None) at row 2, column 'text'; texts expected.",
+        ),
+        (
+            "classify-2d",
+            {"title": ["a", "b", "c", "d"], "body": ["e", "f", "g", None]},
+            "X contains a missing value (NaN/None) at row 3, column 'body'; texts expected.",
+        ),
+        (
+            "pairs",
+            {"premise": PREMISES, "hypothesis": [None, *HYPOTHESES[1:]]},
+            "X contains a missing value (NaN/None) at row 0, column 'hypothesis'; texts expected.",
+        ),
+    ],
+)
+def test_a_missing_polars_cell_gives_the_pandas_message(tiny_model, pl, task, columns, expected):
+    if task == "pairs":
+        model = NLIPairScorer(tiny_model, device="cpu").fit()
+    else:
+        model = ZeroShotNLIClassifier(tiny_model, candidate_labels=LABELS, device="cpu").fit()
+    polars_frame, pandas_frame = pl.DataFrame(columns), pd.DataFrame(columns).fillna(np.nan)
+    if task == "classify-1d":
+        polars_frame, pandas_frame = polars_frame["text"], pandas_frame["text"]
+    for data in (polars_frame, pandas_frame):
+        with pytest.raises(ValueError) as raised:
+            model.predict_proba(data)
+        assert str(raised.value) == expected
+
+
+def test_polars_inside_cross_validation(tiny_model, pl):
+    from sklearn.model_selection import cross_val_score
+
+    clf = ZeroShotNLIClassifier(tiny_model, device="cpu")
+    texts = TITLES * 2
+    y = ["sports", "business"] * 5
+    on_polars = cross_val_score(clf, pl.DataFrame({"title": texts}), pl.Series(y), cv=2)
+    on_pandas = cross_val_score(clf, pd.DataFrame({"title": texts}), y, cv=2)
+    _same(on_polars, on_pandas)
