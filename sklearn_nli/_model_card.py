@@ -30,9 +30,11 @@ _SETTINGS = (
     ("max_length", "max length (tokens)"),
     ("train_precision", "precision"),
     ("random_state", "random_state"),
+    ("class_prior", "class_prior"),
+)
+_SELF_TRAINING_SETTINGS = (
     ("self_training_rounds", "self-training rounds"),
     ("pseudo_labels_per_class", "pseudo-labels per class and round"),
-    ("class_prior", "class_prior"),
 )
 
 
@@ -46,6 +48,8 @@ def training_record(params, counts, fresh_head=False):
         "params": dict(params),
         "counts": {str(k): int(v) for k, v in counts.items()},
         "fresh_head": bool(fresh_head),
+        # Decided now: the base model's directory may be gone by the time of saving.
+        "hub_base": _hub_id(params["model"]),
     }
 
 
@@ -75,7 +79,7 @@ def model_card(estimator, path):
         "library_name": "transformers",
         "pipeline_tag": "zero-shot-classification" if zero_shot else "text-classification",
     }
-    hub_base = _hub_id(base)
+    hub_base = record["hub_base"]
     if hub_base is not None:
         metadata["base_model"] = hub_base
     tags = ["sklearn-nli", "natural-language-inference", "cross-encoder"]
@@ -86,7 +90,7 @@ def model_card(estimator, path):
     sections = [
         _front_matter(metadata, tags),
         f"# {name} fine-tuned from {hub_base or os.path.basename(os.path.normpath(base))}\n",
-        _summary(estimator, record, name, base, zero_shot, __version__),
+        _summary(estimator, record, name, zero_shot, __version__),
         _classes_section(estimator, record, zero_shot),
         _training_section(estimator, record),
         _loading_section(estimator, record, path, zero_shot),
@@ -111,10 +115,11 @@ def _front_matter(metadata, tags):
     return "\n".join(lines)
 
 
-def _summary(estimator, record, name, base, zero_shot, version):
+def _summary(estimator, record, name, zero_shot, version):
+    base, hub_base = record["params"]["model"], record["hub_base"]
     where = (
-        f"[`{base}`](https://huggingface.co/{base})"
-        if _hub_id(base)
+        f"[`{hub_base}`](https://huggingface.co/{hub_base})"
+        if hub_base
         else f"`{base}` (a local model directory)"
     )
     if record["fresh_head"]:
@@ -197,12 +202,11 @@ def _labelled_counts(estimator):
 def _training_section(estimator, record):
     params = record["params"]
     history = getattr(estimator, "self_training_history_", None)
+    settings = _SETTINGS + (_SELF_TRAINING_SETTINGS if history else ())
     rows = [
         [label, _format(params[key])]
-        for key, label in _SETTINGS
-        if key in params
-        and (params[key] is not None or key == "random_state")
-        and not (key in ("self_training_rounds", "pseudo_labels_per_class") and not history)
+        for key, label in settings
+        if key in params and (params[key] is not None or key == "random_state")
     ]
     lines = ["## Training\n", _table(["setting", "value"], rows), ""]
     if history:

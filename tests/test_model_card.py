@@ -275,3 +275,16 @@ def test_card_text_is_written_safely(tiny_model, tmp_path):
     loaded = _run(_blocks(body, "python")[0])["clf"]
     assert loaded.classes_.tolist() == clf.classes_.tolist()
     assert loaded.hypotheses_ == clf.hypotheses_
+
+
+def test_a_local_base_is_never_taken_for_a_hub_id(tiny_model, tmp_path):
+    # Decided at fit: the base directory may be gone by the time the model is saved.
+    import shutil
+
+    base = shutil.copytree(tiny_model, tmp_path / "base")
+    clf = ZeroShotNLIClassifier(str(base), n_epochs=1, **FAST).fit(TEXTS, LABELS)
+    shutil.rmtree(base)
+    clf.save_pretrained(tmp_path / "saved")
+    metadata, body = _card(tmp_path / "saved")
+    assert "base_model" not in metadata
+    assert f"`{base}` (a local model directory)" in body
