@@ -1,10 +1,11 @@
-"""Check the built site: every notebook page shows outputs, the learning curve its figure.
+"""Check the built site: every notebook page shows outputs, the plots their figures.
 
     python docs/check_notebook_pages.py docs/_build/html
 
 Run by ``.ci/run`` after the Sphinx build; exits 1, naming the page, when a page
-has no rendered output, no line saying where its outputs come from, or (the
-pages whose notebook draws one) no figure.
+has no rendered output, no line saying where its outputs come from, (the
+pages whose notebook draws one) no figure, or not the style sheet that wraps
+long lines in its cells.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ def problems(html_root):
             found.append(f"{page}: does not say which run its outputs come from")
         if notebook.stem in FIGURES and "<img" not in html:
             found.append(f"{page}: no figure")
+        if "_static/notebook-cells.css" not in html:
+            found.append(f"{page}: does not load notebook-cells.css (long lines would scroll)")
     return found
 
 

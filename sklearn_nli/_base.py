@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 
 import numpy as np
 from sklearn.base import TransformerMixin
@@ -13,7 +14,7 @@ from ._backends._torch import warn_if_bf16_is_emulated
 from ._devices import resolve_device
 from ._engine import FineTunedModel, get_encoder, get_engine
 from ._errors import InvalidValueError
-from ._model_card import training_record, write_model_card
+from ._model_card import model_card, training_record, write_model_card
 from ._params import ENGINE_PARAMETERS, check_params
 
 # Where save_pretrained writes class_offsets_, beside the network.
@@ -209,8 +210,18 @@ class _FittingMixin:
                 f"its model is {self.model!r} as it is, and there is nothing to save. Fit "
                 "it with n_epochs > 0 first."
             )
+        card = model_card(self, path)  # before any file: a card that fails writes nothing
         fine_tuned.save_pretrained(os.fspath(path))
-        write_model_card(self, path)
+        if card is None:
+            warnings.warn(
+                f"This {type(self).__name__} was fitted before sklearn-nli kept a record of "
+                "the fit for model cards: no README.md model card is written (the model is). "
+                "Fit it again to get one.",
+                UserWarning,
+                stacklevel=2,
+            )
+        else:
+            write_model_card(card, path)
         offsets = getattr(self, "class_offsets_", None)
         if offsets is not None:
             names = [str(c) for c in self.classes_.tolist()]

@@ -10,13 +10,13 @@ from. A message names where the problem is:
   wrote it (``12``, never ``np.int64(12)``);
 - ``column 'title'``: the column, for tables;
 
+and callers that read from somewhere larger (a file, a partition) put that
+place in front with :func:`in_place`.
+
 Tables of other libraries (polars, pyarrow, any object with the dataframe
 interchange protocol's ``__dataframe__`` or Arrow's ``__arrow_c_stream__``) are
 read as pandas first (:func:`as_pandas`), so they are checked, and named in
 messages, the same way.
-
-and callers that read from somewhere larger (a file, a partition) put that
-place in front with :func:`in_place`.
 """
 
 from __future__ import annotations
@@ -118,12 +118,12 @@ def as_pandas(X):
         return X
     polars = sys.modules.get("polars")
     if polars is not None and isinstance(X, polars.Series):
-        return pd.Series(X.to_numpy(), name=X.name)
+        return pd.Series(X.to_numpy(), name=X.name or None)  # unnamed: "", as pandas' None
     if polars is not None and isinstance(X, polars.DataFrame):
         return pd.DataFrame({name: X.get_column(name).to_numpy() for name in X.columns})
     if hasattr(X, "__dataframe__"):
         return pd.api.interchange.from_dataframe(X, allow_copy=True)
-    if hasattr(X, "__arrow_c_stream__"):
+    if hasattr(X, "__arrow_c_stream__") and not hasattr(X, "__array__"):  # a table, not 1-D
         try:
             import pyarrow
         except ImportError:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+from collections import Counter
 
 import numpy as np
 
@@ -61,17 +62,25 @@ def class_counts(y, classes):
     return {c: int(np.sum(y == c)) for c in classes.tolist()}
 
 
-def write_model_card(estimator, path):
-    """Write ``estimator``'s card as ``README.md`` into the directory ``path``."""
+def write_model_card(text, path):
+    """Write the card ``text`` (from :func:`model_card`) as ``README.md`` into ``path``."""
     with open(os.path.join(os.fspath(path), MODEL_CARD_FILE), "w", encoding="utf-8") as handle:
-        handle.write(model_card(estimator, os.fspath(path)))
+        handle.write(text)
 
 
 def model_card(estimator, path):
-    """The card's text; ``path`` is where the model is saved, for the loading examples."""
+    """The card's text, or None for an estimator fitted before fits kept their record.
+
+    ``path`` is where the model is saved; the loading examples name its last
+    component (``./folder``), never the full path of the user's machine.
+    """
     from . import __version__
 
-    record = estimator._training_record
+    record = getattr(estimator, "_training_record", None)
+    if record is None:
+        return None
+    # "./name": a folder beside the reader, never read as a Hub id.
+    path = "./" + os.path.basename(os.path.normpath(os.fspath(path)))
     params = record["params"]
     zero_shot = hasattr(estimator, "hypotheses_")
     base = params["model"]
@@ -120,7 +129,7 @@ def _summary(estimator, record, name, zero_shot, version):
     where = (
         f"[`{hub_base}`](https://huggingface.co/{hub_base})"
         if hub_base
-        else f"`{base}` (a local model directory)"
+        else f"`{os.path.basename(os.path.normpath(base))}` (a local model directory)"
     )
     if record["fresh_head"]:
         where += ", an encoder to which the fit added a new classification head"
@@ -157,7 +166,7 @@ def _classes_section(estimator, record, zero_shot):
     if zero_shot:
         params = record["params"]
         descriptions = params.get("label_descriptions") or {}
-        described = f"; label descriptions: `{json.dumps(descriptions)}`" if descriptions else ""
+        described = f"; label descriptions: `{_json(descriptions)}`" if descriptions else ""
         lines.append(f"Hypothesis template: `{params['hypothesis_template']}`{described}.\n")
         header = ["class", "hypothesis", f"training {what}"]
         rows = [
@@ -193,10 +202,8 @@ def _classes_section(estimator, record, zero_shot):
 
 
 def _labelled_counts(estimator):
-    classes, counts = np.unique(
-        estimator.transduction_[estimator.labeled_iter_ == 0].astype(str), return_counts=True
-    )
-    return {c: int(n) for c, n in zip(classes.tolist(), counts.tolist())}
+    """``{class: labelled texts}`` (``labeled_iter_`` 0), keyed as ``classes_`` is."""
+    return Counter(estimator.transduction_[estimator.labeled_iter_ == 0].tolist())
 
 
 def _training_section(estimator, record):
@@ -227,8 +234,9 @@ def _loading_section(estimator, record, path, zero_shot):
     params = record["params"]
     lines = [
         "## How to load\n",
-        f"`{path}` is a Hugging Face model directory (the Hub id, once uploaded, works "
-        "the same). With sklearn-nli, and the same classes:\n",
+        f"`{path}` is a Hugging Face model directory: the examples load it from the "
+        "folder that holds it; once uploaded, its Hub id works the same. With "
+        "sklearn-nli, and the same classes:\n",
     ]
     if zero_shot:
         lines += _zero_shot_loading(estimator, params, path)
@@ -244,13 +252,16 @@ def _keywords(pairs):
 def _zero_shot_loading(estimator, params, path):
     classes = estimator.classes_.tolist()
     descriptions = params.get("label_descriptions") or None
+    threshold = params.get("threshold")
     options = [
         ("candidate_labels", classes),
         ("hypothesis_template", params["hypothesis_template"]),
         ("label_descriptions", descriptions),
         ("multi_label", True if estimator.multi_label else None),
+        ("threshold", threshold if estimator.multi_label and threshold != 0.5 else None),
         ("entailment_label", params.get("entailment_label")),
         ("contradiction_label", params.get("contradiction_label")),
+        ("max_length", params.get("max_length")),
     ]
     phrases = [(descriptions or {}).get(c, str(c)) for c in classes]
     command = [
@@ -262,18 +273,30 @@ def _zero_shot_loading(estimator, params, path):
         command += ["--label-description", f"{c}={phrase}"]
     if estimator.multi_label:
         command.append("--multi-label")
+        if threshold != 0.5:
+            command += ["--threshold", str(threshold)]
+    if params.get("max_length") is not None:
+        command += ["--max-length", str(params["max_length"])]
     mapping = "" if phrases == classes else f"  # the phrases of {classes!r}"
     multi = ", multi_label=True" if estimator.multi_label else ""
+    # The command line splits --labels at commas and strips spaces, and names no
+    # entailment label: it is shown only where it reproduces the classes.
+    cli_classes = all(
+        isinstance(c, str) and "," not in c and c == c.strip() and c for c in classes
+    ) and not (params.get("entailment_label") or params.get("contradiction_label"))
+    cli = [
+        "On the command line, for the texts of a CSV file's `text` column:\n",
+        "```bash",
+        shlex.join(command),
+        "```\n",
+    ]
     return [
         "```python",
         "from sklearn_nli import ZeroShotNLIClassifier\n",
         f"clf = ZeroShotNLIClassifier(\n    {path!r},\n{_keywords(options)}).fit()",
         'print(clf.predict_proba(["A text to classify."]))',
         "```\n",
-        "On the command line, for the texts of a CSV file's `text` column:\n",
-        "```bash",
-        shlex.join(command),
-        "```\n",
+        *(cli if cli_classes else []),
         "With transformers' zero-shot pipeline (the same probabilities):\n",
         "```python",
         "from transformers import pipeline\n",
@@ -290,9 +313,14 @@ def _zero_shot_loading(estimator, params, path):
 def _pair_loading(estimator, params, path):
     mapping = {c: list(labels) for c, labels in estimator.label_mapping_.items()}
     identity = all(labels == [c] for c, labels in mapping.items())
-    options = [("label_map", None if identity else mapping)]
+    options = [
+        ("label_map", None if identity else _plain(mapping)),
+        ("max_length", params.get("max_length")),
+    ]
     command = ["sklearn-nli", "pairs", "pairs.csv", "--model", path]
     command += ["--premise-column", "premise", "--hypothesis-column", "hypothesis"]
+    if params.get("max_length") is not None:
+        command += ["--max-length", str(params["max_length"])]
     return [
         "```python",
         "from sklearn_nli import NLIPairScorer\n",
@@ -313,11 +341,25 @@ def _pair_loading(estimator, params, path):
     ]
 
 
+def _plain(value):
+    """``value`` with numpy scalars, arrays and dict keys made plain Python, for JSON."""
+    if isinstance(value, dict):
+        return {str(_plain(k)): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [_plain(v) for v in value]
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _json(value):
+    return json.dumps(_plain(value), ensure_ascii=False)
+
+
 def _format(value):
+    value = _plain(value)
     if isinstance(value, float):
         return f"{value:g}"
-    if isinstance(value, dict):
-        return json.dumps(value)
+    if isinstance(value, (dict, list)):
+        return _json(value)
     return value
 
 

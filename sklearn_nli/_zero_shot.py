@@ -423,6 +423,8 @@ class ZeroShotNLIClassifier(
             fitted.update(rounds_fitted)
         if prior is not None:
             fitted["class_offsets_"] = offsets
+        if "_training_record" in fitted:  # its fine-tunings ran on seeds drawn from this
+            fitted["_training_record"]["params"]["random_state"] = params["random_state"]
         self._set_fitted(fitted)
         return self
 

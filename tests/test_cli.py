@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from _doc_examples import commands, output_of, run_command
+from _requirements import require_module
 from scipy.special import expit
 
 from sklearn_nli import NLIPairScorer, ZeroShotNLIClassifier
@@ -62,7 +63,7 @@ def _write(frame, path):
     elif path.suffix == ".jsonl":
         frame.to_json(path, orient="records", lines=True)
     elif path.suffix == ".parquet":
-        pytest.importorskip("pyarrow")
+        require_module("pyarrow")
         frame.to_parquet(path, index=False)
     else:
         raise AssertionError(path)

@@ -16,12 +16,13 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from _requirements import require_module
 
-dask = pytest.importorskip("dask")
-dd = pytest.importorskip("dask.dataframe")
-db = pytest.importorskip("dask.bag")
-distributed = pytest.importorskip("distributed")
-cloudpickle = pytest.importorskip("cloudpickle")
+dask = require_module("dask", "the dask extra (in the dev extra)")
+dd = require_module("dask.dataframe", "the dask extra (in the dev extra)")
+db = require_module("dask.bag", "the dask extra (in the dev extra)")
+distributed = require_module("distributed", "the dask extra (in the dev extra)")
+cloudpickle = require_module("cloudpickle", "the dask extra (in the dev extra)")
 
 from sklearn.exceptions import NotFittedError  # noqa: E402
 

@@ -13,6 +13,7 @@ import re
 import shutil
 from pathlib import Path
 
+import _requirements as requirements
 import pandas as pd
 import pytest
 from _doc_examples import (
@@ -104,7 +105,8 @@ def test_page_examples_run(page, workdir, tiny_model, capsys, monkeypatch):
     blocks = python_blocks(text)
     missing = _missing_modules("\n".join(blocks))
     if missing:
-        pytest.skip(f"{page.name} needs {', '.join(missing)}, not installed")
+        missing_reason = f"{page.name} needs {', '.join(missing)}, which is not importable"
+        requirements.missing(missing_reason)
     namespace = {"__name__": f"docs_{page.stem}"}
     for number, code in enumerate(blocks, start=1):
         name = f"{page.name}, python block {number}"

@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from _requirements import require_module
 
 from sklearn_nli import (
     NLIPairScorer,
@@ -387,7 +388,7 @@ def test_default_batch_size_is_eight_pairs_on_the_cpu(engine, forwarded):
 
 
 def test_int8_is_onnxruntime_quantization_without_deprecation_warnings(tiny_model):
-    pytest.importorskip("onnxruntime")
+    require_module("onnxruntime")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         proba = _fit(tiny_model, precision="int8", cache=False).predict_proba(TEXTS)

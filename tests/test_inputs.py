@@ -8,13 +8,14 @@ partition in front of the estimator's own message.
 import numpy as np
 import pandas as pd
 import pytest
+from _requirements import require_module
 
 from sklearn_nli import NLIPairScorer, ZeroShotNLIClassifier
 from sklearn_nli._inputs import where
 from sklearn_nli.cli import main
 
-dd = pytest.importorskip("dask.dataframe")
-dask = pytest.importorskip("dask")
+dd = require_module("dask.dataframe")
+dask = require_module("dask")
 from sklearn_nli.dask import predict_proba as dask_predict_proba  # noqa: E402
 
 TEXTS = ["the team won the game", "the stock market fell", "a dog runs", "politics", "news"]
@@ -185,8 +186,6 @@ def test_pair_scorer_bare_string_says_what_pairs_look_like(tiny_model):
 
 @pytest.fixture(scope="module")
 def pl():
-    from _requirements import require_module
-
     return require_module("polars")
 
 
@@ -236,7 +235,7 @@ def test_pair_scorer_reads_polars_frames_as_pandas(tiny_model, pl, named):
 
 
 def test_pair_scorer_reads_pyarrow_tables(tiny_model):
-    pa = pytest.importorskip("pyarrow")
+    pa = require_module("pyarrow")
     table = pa.table({"premise": PREMISES, "hypothesis": HYPOTHESES})
     scorer = NLIPairScorer(tiny_model, device="cpu").fit()
     _same(scorer.predict_proba(table), scorer.predict_proba(list(zip(PREMISES, HYPOTHESES))))

@@ -51,9 +51,15 @@ def _blocks(body, language):
     return re.findall(rf"```{language}\n(.*?)```", body, re.S)
 
 
-def _run(code):
+def _run(code, folder, monkeypatch):
+    """Run a card's Python block in ``folder``, which holds the saved model's folder.
+
+    The working directory stays there for the rest of the test, where the
+    loaded estimators load their model.
+    """
+    monkeypatch.chdir(folder)
     namespace = {}
-    exec(compile(code, "model card", "exec"), namespace)  # noqa: S102 - our own card
+    exec(compile(code, "model card", "exec"), namespace)
     return namespace
 
 
@@ -97,7 +103,8 @@ def test_card_is_hub_metadata_and_says_what_the_fit_did(zero_shot, tiny_model, t
         ],
     }  # no base_model: the base is a local directory, not a Hub id
     assert ModelCard.load(tmp_path / "README.md").data.to_dict() == metadata
-    assert f"fine-tuned from `{tiny_model}` (a local model directory)" in body
+    assert f"fine-tuned from `{Path(tiny_model).name}` (a local model directory)" in body
+    assert str(tmp_path) not in body and tiny_model not in body  # no path of this machine
     assert f"sklearn-nli {__version__}" in body
     assert "Hypothesis template: `This text is about {}.`" in body
     assert '{"music": "songs and music"}' in body
@@ -117,19 +124,19 @@ def test_card_is_hub_metadata_and_says_what_the_fit_did(zero_shot, tiny_model, t
     assert curve == [[str(i), f"{v:.4f}"] for i, v in enumerate(zero_shot.loss_curve_, 1)]
 
 
-def test_card_loading_examples_give_the_estimators_probabilities(zero_shot, tmp_path):
+def test_card_loading_examples_give_the_estimators_probabilities(zero_shot, tmp_path, monkeypatch):
     path = tmp_path / "model"
     zero_shot.save_pretrained(path)
     _, body = _card(path)
     ours, with_pipeline = _blocks(body, "python")
     expected = zero_shot.predict_proba(["A text to classify."])[0]
 
-    loaded = _run(ours)["clf"]
+    loaded = _run(ours, tmp_path, monkeypatch)["clf"]
     np.testing.assert_allclose(
         loaded.predict_proba(TEXTS), zero_shot.predict_proba(TEXTS), atol=1e-5
     )
 
-    result = _run(with_pipeline)["result"]
+    result = _run(with_pipeline, tmp_path, monkeypatch)["result"]
     phrases = dict(zip(["animals", "business", "songs and music", "sports"], zero_shot.classes_))
     got = {phrases[label]: score for label, score in zip(result["labels"], result["scores"])}
     np.testing.assert_allclose([got[c] for c in zero_shot.classes_], expected, atol=1e-5)
@@ -143,7 +150,7 @@ def test_card_command_line_gives_the_estimators_probabilities(
     (command,) = _blocks(body, "bash")
     argv = shlex.split(command)
     assert argv[:3] == ["sklearn-nli", "classify", "texts.csv"]
-    monkeypatch.chdir(tmp_path)
+    monkeypatch.chdir(tmp_path)  # the card names the model's folder
     with open("texts.csv", "w", newline="") as handle:
         csv.writer(handle).writerows([["text"]] + [[t] for t in TEXTS])
     assert main(argv[1:] + ["-o", "out.csv", "--device", "cpu", "--backend", "torch"]) == 0
@@ -153,19 +160,19 @@ def test_card_command_line_gives_the_estimators_probabilities(
     np.testing.assert_allclose(got, zero_shot.predict_proba(TEXTS), atol=1e-5)
 
 
-def test_multi_label_card(tiny_model, tmp_path):
+def test_multi_label_card(tiny_model, tmp_path, monkeypatch):
     y = np.array([[1, 0], [0, 1], [1, 1], [0, 0]] * 3)
     clf = ZeroShotNLIClassifier(
         tiny_model, candidate_labels=["sports", "news"], multi_label=True, n_epochs=1, **FAST
     ).fit(TEXTS, y)
-    clf.save_pretrained(tmp_path)
-    _, body = _card(tmp_path)
+    clf.save_pretrained(tmp_path / "tagger")
+    _, body = _card(tmp_path / "tagger")
     assert "any number of the classes" in body
     rows = _table_rows(body, "| class | hypothesis | training texts |")
     assert [row[2] for row in rows] == ["6", "6"]  # texts with the label, per class
     ours, with_pipeline = _blocks(body, "python")
     assert "multi_label=True" in ours and "multi_label=True" in with_pipeline
-    result = _run(with_pipeline)["result"]
+    result = _run(with_pipeline, tmp_path, monkeypatch)["result"]
     got = dict(zip(result["labels"], result["scores"]))
     expected = clf.predict_proba(["A text to classify."])[0]
     np.testing.assert_allclose([got[c] for c in clf.classes_], expected, atol=1e-5)
@@ -178,10 +185,10 @@ def test_multi_label_card(tiny_model, tmp_path):
         ["entailment", "not_entailment"] * 4 + ["entailment"],
     ],
 )
-def test_pair_scorer_card(tiny_model, tmp_path, y):
+def test_pair_scorer_card(tiny_model, tmp_path, y, monkeypatch):
     scorer = NLIPairScorer(tiny_model, n_epochs=1, **FAST).fit(PAIRS, y)
-    scorer.save_pretrained(tmp_path)
-    metadata, body = _card(tmp_path)
+    scorer.save_pretrained(tmp_path / "pairs")
+    metadata, body = _card(tmp_path / "pairs")
     assert metadata["pipeline_tag"] == "text-classification"
     assert metadata["library_name"] == "transformers"
     rows = _table_rows(body, "| class | model labels | training pairs |")
@@ -191,10 +198,11 @@ def test_pair_scorer_card(tiny_model, tmp_path, y):
         ", ".join(scorer.label_mapping_[c]) for c in scorer.classes_
     ]
     ours, with_pipeline = _blocks(body, "python")
-    loaded = _run(ours)["scorer"]
+    loaded = _run(ours, tmp_path, monkeypatch)["scorer"]
     assert loaded.classes_.tolist() == scorer.classes_.tolist()
     np.testing.assert_allclose(loaded.predict_proba(PAIRS), scorer.predict_proba(PAIRS), atol=1e-5)
-    scores = _run(with_pipeline.replace("classifier({", "out = classifier({"))["out"]
+    code = with_pipeline.replace("classifier({", "out = classifier({")
+    scores = _run(code, tmp_path, monkeypatch)["out"]
     model_proba = {d["label"]: d["score"] for d in scores}
     expected = scorer.predict_proba([("A man plays a guitar.", "A person makes music.")])[0]
     got = [sum(model_proba[label] for label in scorer.label_mapping_[c]) for c in scorer.classes_]
@@ -261,18 +269,19 @@ def test_a_refit_forgets_the_card_of_the_last_fine_tuning(zero_shot, tmp_path):
     assert not (tmp_path / "README.md").exists()
 
 
-def test_card_text_is_written_safely(tiny_model, tmp_path):
+def test_card_text_is_written_safely(tiny_model, tmp_path, monkeypatch):
     # Quotes, colons, a pipe and non-ASCII in classes and template stay readable YAML / Markdown.
-    y = ['a "quoted": class', "pipe | class", "café"] * 4
+    y = ['a "quoted": class', "pipe | class", "arts, café"] * 4
     clf = ZeroShotNLIClassifier(
         tiny_model, hypothesis_template="Thème : {}.", n_epochs=1, **FAST
     ).fit(TEXTS, y)
-    clf.save_pretrained(tmp_path)
-    metadata, body = _card(tmp_path)
+    clf.save_pretrained(tmp_path / "safe")
+    metadata, body = _card(tmp_path / "safe")
     assert metadata["pipeline_tag"] == "zero-shot-classification"
     rows = _table_rows(body, "| class | hypothesis | training texts |")
-    assert [row[0] for row in rows] == ['a "quoted": class', "café", "pipe \\| class"]
-    loaded = _run(_blocks(body, "python")[0])["clf"]
+    assert [row[0] for row in rows] == ['a "quoted": class', "arts, café", "pipe \\| class"]
+    assert "sklearn-nli classify" not in body  # its --labels would split 'arts, café' in two
+    loaded = _run(_blocks(body, "python")[0], tmp_path, monkeypatch)["clf"]
     assert loaded.classes_.tolist() == clf.classes_.tolist()
     assert loaded.hypotheses_ == clf.hypotheses_
 
@@ -287,4 +296,44 @@ def test_a_local_base_is_never_taken_for_a_hub_id(tiny_model, tmp_path):
     clf.save_pretrained(tmp_path / "saved")
     metadata, body = _card(tmp_path / "saved")
     assert "base_model" not in metadata
-    assert f"`{base}` (a local model directory)" in body
+    assert "`base` (a local model directory)" in body
+
+
+def test_integer_classes_self_training_card_and_its_random_state(tiny_model, tmp_path, monkeypatch):
+    y = np.array([1, 2, 3, 4] + [-1] * 8)
+    clf = ZeroShotNLIClassifier(
+        tiny_model,
+        candidate_labels=[1, 2, 3, 4],
+        class_prior={np.int64(k): np.float32(0.25) for k in (1, 2, 3, 4)},
+        self_training_rounds=1,
+        pseudo_labels_per_class=1,
+        n_epochs=1,
+        max_length=64,
+        **{**FAST, "random_state": 7},
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        clf.fit(TEXTS, y)
+    clf.save_pretrained(tmp_path / "ints")
+    _, body = _card(tmp_path / "ints")
+    header = "| class | hypothesis | training texts (labelled + pseudo-labelled) | class offset |"
+    pseudo = clf.self_training_history_[-1]["pseudo_labels"]
+    for row, cls in zip(_table_rows(body, header), clf.classes_.tolist()):
+        assert row[2] == f"{1 + pseudo[cls]} (1 + {pseudo[cls]})"
+    settings = dict(_table_rows(body, "| setting | value |"))
+    assert settings["random_state"] == "7"  # the estimator's, not a round's derived seed
+    assert settings["class_prior"] == '{"1": 0.25, "2": 0.25, "3": 0.25, "4": 0.25}'
+    assert settings["max length (tokens)"] == "64"
+    ours = _blocks(body, "python")[0]
+    assert "max_length=64" in ours
+    assert "sklearn-nli classify" not in body  # its --labels would make the classes strings
+    loaded = _run(ours, tmp_path, monkeypatch)["clf"]
+    assert loaded.classes_.tolist() == [1, 2, 3, 4]
+
+
+def test_an_estimator_fitted_without_a_record_saves_its_model_and_warns(zero_shot, tmp_path):
+    del zero_shot._training_record  # as unpickled from before fits kept one
+    with pytest.warns(UserWarning, match="no README.md model card is written"):
+        zero_shot.save_pretrained(tmp_path)
+    assert (tmp_path / "model.safetensors").exists()
+    assert not (tmp_path / "README.md").exists()

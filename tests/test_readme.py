@@ -44,7 +44,8 @@ def test_ci_runs_the_readme_commands_as_written():
     assert cpu_torch.startswith("pip install torch --index-url ")  # the optional step
     assert docs_install == 'pip install -e ".[docs]"'
     ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8").splitlines()
-    lines = [line for line in ci if line and not line.startswith("#")]
+    # A subshell around a command list lets `set -e` stop at any of its failures.
+    lines = [re.sub(r"^\( (.*) \)$", r"\1", line) for line in ci if line and line[0] != "#"]
     positions = [lines.index(command) for command in (install, test, docs_install, docs_build)]
     assert positions == sorted(positions)
     installs = [line for line in lines if "pip install" in line]

@@ -17,12 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from _requirements import require_module, require_program
-
-require_module("pyspark", "the spark extra (in the dev extra)")
-require_program("java", "JAVA_HOME")  # pyspark starts a Java process
-
 from _doc_examples import blocks, run_python, with_tiny_model  # noqa: E402
+from _requirements import require_module, require_program
 
 from sklearn_nli import NLIPairScorer, ZeroShotNLIClassifier  # noqa: E402
 
@@ -39,8 +35,12 @@ def _sentences(n, seed):
     return [" ".join(rng.choices(WORDS, k=rng.randint(3, 20))) + "." for _ in range(n)]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", autouse=True)
 def spark():
+    # In a fixture, not at import: in CI each test fails saying what is missing,
+    # and the rest of the suite still runs.
+    require_module("pyspark", "the spark extra (in the dev extra)")
+    require_program("java", "JAVA_HOME")  # pyspark starts a Java process
     from pyspark.sql import SparkSession
 
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from _requirements import require_module
 from scipy.special import softmax
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
@@ -262,7 +263,7 @@ def test_fine_tuned_results_never_mix_with_the_base_models(trainable_model):
 
 
 def test_onnxruntime_runs_the_fine_tuned_weights(fine_tuned, trainable_model, tmp_path):
-    pytest.importorskip("onnxruntime")
+    require_module("onnxruntime")
     with_torch = fine_tuned.predict_proba(TEXTS)
     with config_context(export_cache_dir=str(tmp_path)):
         with_onnx = fine_tuned.set_params(backend="onnxruntime").predict_proba(TEXTS)
