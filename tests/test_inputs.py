@@ -299,3 +299,17 @@ def test_polars_inside_cross_validation(tiny_model, pl):
     on_polars = cross_val_score(clf, pl.DataFrame({"title": texts}), pl.Series(y), cv=2)
     on_pandas = cross_val_score(clf, pd.DataFrame({"title": texts}), y, cv=2)
     _same(on_polars, on_pandas)
+
+
+def test_one_dimensional_arrow_arrays_and_unnamed_polars_series_are_texts(tiny_model, pl):
+    pa = require_module("pyarrow")
+    clf = ZeroShotNLIClassifier(tiny_model, candidate_labels=LABELS, device="cpu").fit()
+    expected = clf.predict_proba(TITLES)
+    _same(clf.predict_proba(pa.chunked_array([TITLES[:2], TITLES[2:]])), expected)
+    _same(clf.predict_proba(pl.Series(TITLES)), expected)
+    for unnamed in (pl.Series(["a", None]), pd.Series(["a", None])):
+        with pytest.raises(ValueError) as raised:
+            clf.predict_proba(unnamed)
+        assert str(raised.value) == (
+            "X contains a missing value (NaN/None) at row 1; texts expected."
+        )
