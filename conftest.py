@@ -8,6 +8,7 @@ Lives at the repository root so that both ``tests/`` and the doctests in
 
 import os
 import tempfile
+from collections import Counter
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -65,3 +66,23 @@ def tiny_model_generic_labels(tmp_path_factory):
 def _doctest_model(request, doctest_namespace):
     if isinstance(request.node, pytest.DoctestItem):
         doctest_namespace["model_path"] = request.getfixturevalue("tiny_model")
+
+
+# The modules that need more than the package (Spark and Java, Dask, Jupyter
+# kernels): the summary says how many of their tests passed, so that a CI log
+# shows they ran rather than skipped.
+_INTEGRATION_MODULES = ("tests/test_spark.py", "tests/test_dask.py", "tests/test_notebooks.py")
+
+
+def pytest_terminal_summary(terminalreporter):
+    counts = {module: Counter() for module in _INTEGRATION_MODULES}
+    for outcome in ("passed", "failed", "skipped", "error"):
+        for report in terminalreporter.stats.get(outcome, []):
+            module = getattr(report, "nodeid", "").split("::")[0]
+            if module in counts:
+                counts[module][outcome] += 1
+    if any(counts.values()):
+        terminalreporter.section("tests that need more than the package")
+        for module, outcomes in counts.items():
+            line = ", ".join(f"{n} {outcome}" for outcome, n in outcomes.items()) or "none ran"
+            terminalreporter.write_line(f"{module}: {line}")
