@@ -76,6 +76,12 @@ html_theme_options = {
     "show_toc_level": 2,
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version"],
+    # Notebook pages give the "On this page" column's width to their code cells
+    # (page names, not a pattern: the theme warns when two patterns match a page).
+    "secondary_sidebar_items": {
+        "**": ["page-toc", "edit-this-page", "sourcelink"],
+        **{f"notebooks/{path.stem}": [] for path in (ROOT / "notebooks").glob("*.ipynb")},
+    },
 }
 html_static_path = ["_static"]
 # Notebook cells wrap their long lines (no horizontal scroll bar per cell).
