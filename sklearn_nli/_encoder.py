@@ -16,6 +16,7 @@ import threading
 import numpy as np
 
 from ._errors import InvalidValueError, ModelDirectoryNotFoundError, ModelLoadError
+from ._hub import is_local_directory
 from ._params import DEFAULT_MODEL
 
 __all__ = ["PairEncoder", "Tokenized", "model_key", "quiet_loading"]
@@ -32,9 +33,8 @@ def _looks_like_path(model):
 
 def model_key(model):
     """What identifies ``model``: the real path of a local directory, else the Hub id."""
-    expanded = os.path.expanduser(model)
-    if os.path.isdir(expanded):
-        return os.path.realpath(expanded)
+    if is_local_directory(model):
+        return os.path.realpath(os.path.expanduser(model))
     if _looks_like_path(model):
         raise ModelDirectoryNotFoundError(
             f"model={model!r} looks like a local path, but no such directory exists. "

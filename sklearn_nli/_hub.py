@@ -19,13 +19,18 @@ from ._errors import ModelLoadError
 HUB_TIMEOUT = 5
 
 
+def is_local_directory(model):
+    """Whether ``model`` names a directory of this machine (``~`` expanded), not a Hub id."""
+    return os.path.isdir(os.path.expanduser(str(model)))
+
+
 def check_available(model):
     """Raise a ModelLoadError now if ``model`` (a Hub id or a local path) cannot be loaded.
 
     A local directory and a Hub id already in the cache pass; another Hub id
     passes when the Hub answers.
     """
-    if os.path.isdir(os.path.expanduser(model)) or _in_cache(model):
+    if is_local_directory(model) or _in_cache(model):
         return
     offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
     reason = "HF_HUB_OFFLINE is set" if offline else _hub_unreachable()

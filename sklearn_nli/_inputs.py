@@ -114,7 +114,7 @@ def as_pandas(X):
     a pandas ``RangeIndex``, and missing cells become NaN, so messages name
     rows and columns as they do for pandas.
     """
-    if isinstance(X, (pd.DataFrame, pd.Series, list, tuple, np.ndarray, str, bytes)) or X is None:
+    if isinstance(X, (pd.DataFrame, pd.Series)):  # pandas' own __dataframe__ would be a detour
         return X
     polars = sys.modules.get("polars")
     if polars is not None and isinstance(X, polars.Series):

@@ -132,6 +132,16 @@ def class_indices(y, classes):
     return [index[label] for label in np.asarray(y).tolist()]
 
 
+def class_counts(y, classes):
+    """``{class: samples}``: the labels of ``y``, or the 1s of each indicator column."""
+    y = np.asarray(y)
+    if y.ndim == 2:
+        counts = y.sum(axis=0)
+    else:
+        counts = np.bincount(class_indices(y, classes), minlength=len(classes))
+    return dict(zip(classes.tolist(), counts.tolist()))
+
+
 def check_class_keys(mapping, classes, parameter):
     """Every key of the dict ``mapping`` (the parameter ``parameter``) is a class."""
     known = set(classes.tolist())

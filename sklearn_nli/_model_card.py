@@ -18,6 +18,8 @@ from collections import Counter
 
 import numpy as np
 
+from ._hub import is_local_directory
+
 MODEL_CARD_FILE = "README.md"
 
 # The training settings the card lists, in this order: (parameter, what to call it).
@@ -47,19 +49,11 @@ def training_record(params, counts, fresh_head=False):
     """
     return {
         "params": dict(params),
-        "counts": {str(k): int(v) for k, v in counts.items()},
+        "counts": dict(counts),
         "fresh_head": bool(fresh_head),
         # Decided now: the base model's directory may be gone by the time of saving.
-        "hub_base": _hub_id(params["model"]),
+        "hub_base": None if is_local_directory(params["model"]) else str(params["model"]),
     }
-
-
-def class_counts(y, classes):
-    """``{class: number of samples}``: labels in ``y``, or 1s per column of an indicator matrix."""
-    y = np.asarray(y)
-    if y.ndim == 2:
-        return dict(zip(classes.tolist(), y.sum(axis=0).tolist()))
-    return {c: int(np.sum(y == c)) for c in classes.tolist()}
 
 
 def write_model_card(text, path):
@@ -80,7 +74,7 @@ def model_card(estimator, path):
     if record is None:
         return None
     # "./name": a folder beside the reader, never read as a Hub id.
-    path = "./" + os.path.basename(os.path.normpath(os.fspath(path)))
+    path = "./" + _folder(path)
     params = record["params"]
     zero_shot = hasattr(estimator, "hypotheses_")
     base = params["model"]
@@ -98,7 +92,7 @@ def model_card(estimator, path):
     name = type(estimator).__name__
     sections = [
         _front_matter(metadata, tags),
-        f"# {name} fine-tuned from {hub_base or os.path.basename(os.path.normpath(base))}\n",
+        f"# {name} fine-tuned from {hub_base or _folder(base)}\n",
         _summary(estimator, record, name, zero_shot, __version__),
         _classes_section(estimator, record, zero_shot),
         _training_section(estimator, record),
@@ -107,11 +101,9 @@ def model_card(estimator, path):
     return "\n".join(section for section in sections if section)
 
 
-def _hub_id(model):
-    """``model`` if it names a Hub repository, else None (a local directory is not one)."""
-    if os.path.isdir(os.path.expanduser(str(model))):
-        return None
-    return str(model)
+def _folder(path):
+    """The last component of a directory's path: what the card may say of it."""
+    return os.path.basename(os.path.normpath(os.fspath(path)))
 
 
 def _front_matter(metadata, tags):
@@ -129,7 +121,7 @@ def _summary(estimator, record, name, zero_shot, version):
     where = (
         f"[`{hub_base}`](https://huggingface.co/{hub_base})"
         if hub_base
-        else f"`{os.path.basename(os.path.normpath(base))}` (a local model directory)"
+        else f"`{_folder(base)}` (a local model directory)"
     )
     if record["fresh_head"]:
         where += ", an encoder to which the fit added a new classification head"
@@ -170,13 +162,12 @@ def _classes_section(estimator, record, zero_shot):
         lines.append(f"Hypothesis template: `{params['hypothesis_template']}`{described}.\n")
         header = ["class", "hypothesis", f"training {what}"]
         rows = [
-            [c, h, counts[str(c)]]
-            for c, h in zip(estimator.classes_.tolist(), estimator.hypotheses_)
+            [c, h, counts[c]] for c, h in zip(estimator.classes_.tolist(), estimator.hypotheses_)
         ]
     else:
         header = ["class", "model labels", f"training {what}"]
         rows = [
-            [c, ", ".join(estimator.label_mapping_[c]), counts[str(c)]]
+            [c, ", ".join(estimator.label_mapping_[c]), counts[c]]
             for c in estimator.classes_.tolist()
         ]
     if history:

@@ -12,8 +12,13 @@ from sklearn.utils.validation import check_is_fitted
 from ._base import _FittingMixin, _NLIEngineMixin, _ProbaFeaturesMixin, softmax
 from ._docstrings import fill_doc
 from ._inputs import as_pairs, check_learnable, check_training_data, check_y
-from ._labels import class_columns, class_indices, fresh_head_labels, pair_label_mapping
-from ._model_card import class_counts
+from ._labels import (
+    class_columns,
+    class_counts,
+    class_indices,
+    fresh_head_labels,
+    pair_label_mapping,
+)
 from ._params import DEFAULT_MODEL
 
 

@@ -26,12 +26,12 @@ from ._inputs import (
 )
 from ._labels import (
     build_hypotheses,
+    class_counts,
     class_indices,
     entailment_columns,
     multi_label_classes,
     single_label_classes,
 )
-from ._model_card import class_counts
 from ._params import DEFAULT_MODEL, DEFAULT_TEMPLATE
 from ._unlabelled import match_prior, prior_vector, select_confident
 
