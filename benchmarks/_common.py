@@ -100,7 +100,7 @@ def describe_machine():
     """The lines every table is printed with: CPU, the flags that matter, library versions."""
     import importlib.metadata
 
-    from sklearn_nli._backends._cpu import cpu_flags, cpu_model
+    from sklearn_nli._runtime._backends._cpu import cpu_flags, cpu_model
 
     flags, model = cpu_flags(), cpu_model()
     present = [flag for flag in CPU_FLAGS if flag in flags]
@@ -120,8 +120,8 @@ def describe_machine():
 
 def installed_configurations(device="cpu"):
     """Every (backend, precision) that this machine can run, in the registry's order."""
-    from sklearn_nli._backends import backend_names, get_backend
     from sklearn_nli._params import PRECISIONS
+    from sklearn_nli._runtime._backends import backend_names, get_backend
 
     configurations = []
     for name in backend_names():

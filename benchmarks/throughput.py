@@ -38,7 +38,7 @@ from _common import (  # noqa: E402
 from transformers import AutoConfig, AutoTokenizer, pipeline  # noqa: E402
 
 from sklearn_nli import ZeroShotNLIClassifier  # noqa: E402
-from sklearn_nli._engine import get_engine  # noqa: E402
+from sklearn_nli._runtime._engine import get_engine  # noqa: E402
 
 TEMPLATE = "This example is {}."
 

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _machine():
-    from sklearn_nli._backends._cpu import cpu_flags, cpu_model
+    from sklearn_nli._runtime._backends._cpu import cpu_flags, cpu_model
 
     wanted = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16")
     flags = ", ".join(flag for flag in wanted if flag in cpu_flags())

@@ -7,7 +7,7 @@ transformers and scikit-learn.
 
 import importlib
 
-from ._config import config_context, get_config, set_config
+from ._runtime._config import config_context, get_config, set_config
 
 __all__ = [
     "NLIPairScorer",
@@ -22,7 +22,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "NLIPairScorer": "._pairs",
     "ZeroShotNLIClassifier": "._zero_shot",
-    "clear_model_cache": "._engine",
+    "clear_model_cache": "._runtime._engine",
 }
 
 

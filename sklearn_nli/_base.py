@@ -10,12 +10,12 @@ import numpy as np
 from sklearn.base import TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ._backends._torch import warn_if_bf16_is_emulated
-from ._devices import resolve_device
-from ._engine import FineTunedModel, get_encoder, get_engine
 from ._errors import InvalidValueError
-from ._model_card import model_card, training_record, write_model_card
+from ._learning._model_card import model_card, training_record, write_model_card
 from ._params import ENGINE_PARAMETERS, check_params
+from ._runtime._backends._torch import warn_if_bf16_is_emulated
+from ._runtime._devices import resolve_device
+from ._runtime._engine import FineTunedModel, get_encoder, get_engine
 
 # Where save_pretrained writes class_offsets_, beside the network.
 CLASS_OFFSETS_FILE = "class_offsets.json"
@@ -138,7 +138,7 @@ class _FittingMixin:
         ``counts`` (``{class: training texts or pairs}``) goes, with ``params``,
         into the model card that :meth:`save_pretrained` writes.
         """
-        from ._training import Recipe, fine_tune
+        from ._learning._training import Recipe, fine_tune
 
         recipe = Recipe(
             n_epochs=params["n_epochs"],

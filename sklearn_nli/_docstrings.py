@@ -19,9 +19,9 @@ import inspect
 import re
 import textwrap
 
-from ._backends import backend_names, get_backend
-from ._engine import CPU_BATCH_SIZE, GPU_BATCH_SIZE
 from ._params import DEFAULT_MODEL
+from ._runtime._backends import backend_names, get_backend
+from ._runtime._engine import CPU_BATCH_SIZE, GPU_BATCH_SIZE
 
 __all__ = ["DOCSTRINGS", "fill_doc"]
 

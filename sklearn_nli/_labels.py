@@ -3,7 +3,7 @@
 Which logit column means entailment (or contradiction), which classes an
 estimator has, which model labels make up each class, and the hypothesis
 asked for each class: resolved once per fit from the model's labels (a
-:class:`~sklearn_nli._encoder.PairEncoder`'s ``labels``) and the estimator's
+:class:`~sklearn_nli._runtime._encoder.PairEncoder`'s ``labels``) and the estimator's
 parameters, and kept in its fitted state.
 """
 

@@ -211,7 +211,7 @@ class NLIPairScorer(
         return self
 
     def _fine_tune_pairs(self, encoder, pairs, y, fitted, fresh_head, params):
-        from ._training import ClassObjective, pair_examples
+        from ._learning._training import ClassObjective, pair_examples
 
         head_labels = None
         if fresh_head:

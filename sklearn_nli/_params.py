@@ -345,7 +345,7 @@ class CountOrFraction(Parameter):
 
 
 def _backend_names():
-    from ._backends import backend_names
+    from ._runtime._backends import backend_names
 
     return ("auto", *backend_names())
 

@@ -32,8 +32,8 @@ from ._labels import (
     multi_label_classes,
     single_label_classes,
 )
+from ._learning._unlabelled import match_prior, prior_vector, select_confident
 from ._params import DEFAULT_MODEL, DEFAULT_TEMPLATE
-from ._unlabelled import match_prior, prior_vector, select_confident
 
 logger = logging.getLogger("sklearn_nli")
 
@@ -339,7 +339,7 @@ class ZeroShotNLIClassifier(
         return self
 
     def _fine_tune_texts(self, texts, y, classes, hypotheses, params, description="Fine-tuning"):
-        from ._training import (
+        from ._learning._training import (
             BinaryObjective,
             ListwiseObjective,
             label_examples,

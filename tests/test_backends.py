@@ -10,16 +10,17 @@ import re
 import numpy as np
 import pytest
 
-from sklearn_nli import ZeroShotNLIClassifier, _backends, clear_model_cache
-from sklearn_nli._backends import (
+from sklearn_nli import ZeroShotNLIClassifier, clear_model_cache
+from sklearn_nli._runtime import _backends
+from sklearn_nli._runtime._backends import (
     backend_names,
     build_runner,
     get_backend,
     register_backend,
     resolve_backend,
 )
-from sklearn_nli._backends._base import Backend
-from sklearn_nli._engine import get_engine
+from sklearn_nli._runtime._backends._base import Backend
+from sklearn_nli._runtime._engine import get_engine
 
 TEXTS = ["a short text", "the team won the game", "a dog runs in the park"]
 LABELS = ["sports", "business", "world"]

@@ -7,7 +7,7 @@ import pytest
 
 import sklearn_nli
 from sklearn_nli import config_context, get_config, set_config
-from sklearn_nli._cache import DEFAULT_CAPACITY
+from sklearn_nli._runtime._cache import DEFAULT_CAPACITY
 
 
 @pytest.fixture(autouse=True)

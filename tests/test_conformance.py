@@ -30,7 +30,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from sklearn_nli import NLIPairScorer, ZeroShotNLIClassifier, clear_model_cache
-from sklearn_nli._engine import get_engine
+from sklearn_nli._runtime._engine import get_engine
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -225,7 +225,7 @@ _SUBPROCESS_SCRIPT = textwrap.dedent(
     import numpy as np
 
     from sklearn_nli import clear_model_cache
-    from sklearn_nli._engine import loaded_engines
+    from sklearn_nli._runtime._engine import loaded_engines
 
     for name in sys.argv[2:]:
         with open(f"{sys.argv[1]}/{name}.pkl", "rb") as f:

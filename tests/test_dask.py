@@ -72,7 +72,7 @@ def _model_loads():
 
 
 def _engine_cache():
-    from sklearn_nli._engine import loaded_engines
+    from sklearn_nli._runtime._engine import loaded_engines
 
     return {str(key): id(engine) for key, engine in loaded_engines().items()}
 

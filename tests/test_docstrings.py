@@ -218,7 +218,7 @@ def test_fill_doc_fills_the_methods_of_a_class():
 
 
 def test_backend_parameter_lists_the_registered_backends():
-    from sklearn_nli._backends import backend_names
+    from sklearn_nli._runtime._backends import backend_names
 
     entry = DOCSTRINGS["backend"]
     choices = re.match(r"backend : \{(.*)\}, default=\"auto\"", entry).group(1)

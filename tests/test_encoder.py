@@ -5,8 +5,8 @@ import pytest
 import transformers
 
 from sklearn_nli import clear_model_cache
-from sklearn_nli._encoder import PairEncoder
-from sklearn_nli._engine import get_encoder, get_engine
+from sklearn_nli._runtime._encoder import PairEncoder
+from sklearn_nli._runtime._engine import get_encoder, get_engine
 
 PREMISES = ["a man plays guitar in the park " * 3, "a dog", "the team plays"]
 HYPOTHESES = ["a person plays music", "a cat", "the team plays a game"]

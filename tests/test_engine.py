@@ -11,16 +11,15 @@ from _requirements import require_module
 from sklearn_nli import (
     NLIPairScorer,
     ZeroShotNLIClassifier,
-    _devices,
-    _engine,
     clear_model_cache,
     config_context,
 )
-from sklearn_nli._backends import resolve_backend
-from sklearn_nli._cache import ResultCache, pair_key
-from sklearn_nli._devices import resolve_device
-from sklearn_nli._encoder import PairEncoder
-from sklearn_nli._engine import CPU_BATCH_SIZE, NLIEngine, get_engine, unique_inverse
+from sklearn_nli._runtime import _devices, _engine
+from sklearn_nli._runtime._backends import resolve_backend
+from sklearn_nli._runtime._cache import ResultCache, pair_key
+from sklearn_nli._runtime._devices import resolve_device
+from sklearn_nli._runtime._encoder import PairEncoder
+from sklearn_nli._runtime._engine import CPU_BATCH_SIZE, NLIEngine, get_engine, unique_inverse
 
 TEXTS = [
     "the team plays a game in the park",
@@ -403,7 +402,7 @@ def test_int8_is_onnxruntime_quantization_without_deprecation_warnings(tiny_mode
 
 def test_clear_model_cache_forgets_models_and_results(tiny_model, forwarded):
     import sklearn_nli
-    from sklearn_nli._engine import loaded_engines
+    from sklearn_nli._runtime._engine import loaded_engines
 
     assert sklearn_nli.clear_model_cache is clear_model_cache
     clf = _fit(tiny_model)

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from sklearn_nli import clear_model_cache, config_context, get_config
-from sklearn_nli._backends import _export
-from sklearn_nli._backends._onnxruntime import OnnxRuntimeBackend
-from sklearn_nli._engine import get_engine
+from sklearn_nli._runtime._backends import _export
+from sklearn_nli._runtime._backends._onnxruntime import OnnxRuntimeBackend
+from sklearn_nli._runtime._engine import get_engine
 
 pytestmark = pytest.mark.skipif(
     not OnnxRuntimeBackend.is_available(), reason="needs the onnx extra"
@@ -115,8 +115,8 @@ def test_a_process_killed_while_writing_leaves_nothing_half_written(tiny_model, 
         f"""
         import time
         from sklearn_nli import set_config
-        from sklearn_nli._backends import _export
-        from sklearn_nli._engine import get_engine
+        from sklearn_nli._runtime._backends import _export
+        from sklearn_nli._runtime._engine import get_engine
 
         def stuck(*args):
             print("writing", flush=True)

@@ -4,7 +4,8 @@ import time
 
 import pytest
 
-from sklearn_nli import ZeroShotNLIClassifier, _hub, clear_model_cache
+from sklearn_nli import ZeroShotNLIClassifier, clear_model_cache
+from sklearn_nli._runtime import _hub
 from sklearn_nli.cli import main
 
 FIXES = ("save_pretrained", "--model", "$SKLEARN_NLI_MODEL", "HF_HUB_OFFLINE=1")

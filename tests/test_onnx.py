@@ -8,11 +8,11 @@ import torch
 from transformers import AutoModelForSequenceClassification
 
 from sklearn_nli import NLIPairScorer, ZeroShotNLIClassifier, clear_model_cache, config_context
-from sklearn_nli._backends import _export, resolve_backend
-from sklearn_nli._backends._export import export_onnx
-from sklearn_nli._backends._onnxruntime import OnnxRunner, OnnxRuntimeBackend
-from sklearn_nli._backends._openvino import OpenVINOBackend
-from sklearn_nli._engine import get_engine
+from sklearn_nli._runtime._backends import _export, resolve_backend
+from sklearn_nli._runtime._backends._export import export_onnx
+from sklearn_nli._runtime._backends._onnxruntime import OnnxRunner, OnnxRuntimeBackend
+from sklearn_nli._runtime._backends._openvino import OpenVINOBackend
+from sklearn_nli._runtime._engine import get_engine
 
 pytestmark = pytest.mark.skipif(
     not OnnxRuntimeBackend.is_available(), reason="needs the onnx extra (onnxruntime and onnx)"

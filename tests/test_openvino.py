@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from sklearn_nli import ZeroShotNLIClassifier, clear_model_cache
-from sklearn_nli._backends import _cpu, _openvino, _torch, resolve_backend
-from sklearn_nli._backends._openvino import OpenVINOBackend, native_bf16
-from sklearn_nli._engine import get_engine
+from sklearn_nli._runtime._backends import _cpu, _openvino, _torch, resolve_backend
+from sklearn_nli._runtime._backends._openvino import OpenVINOBackend, native_bf16
+from sklearn_nli._runtime._engine import get_engine
 
 TEXTS = ["The match went to extra time.", "Shares fell after the report.", "A short one."]
 LABELS = ["sports", "business", "weather"]

@@ -9,7 +9,7 @@ import pytest
 from transformers import pipeline
 
 from sklearn_nli import NLIPairScorer, ZeroShotNLIClassifier
-from sklearn_nli._backends import backend_names, get_backend
+from sklearn_nli._runtime._backends import backend_names, get_backend
 
 TEXTS = [
     "the team plays a game in the park",

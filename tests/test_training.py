@@ -24,10 +24,12 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV
 
-from sklearn_nli import NLIPairScorer, ZeroShotNLIClassifier, _engine, _training, config_context
-from sklearn_nli._devices import OUT_OF_MEMORY
-from sklearn_nli._engine import get_engine, loaded_engines
+from sklearn_nli import NLIPairScorer, ZeroShotNLIClassifier, config_context
 from sklearn_nli._errors import InvalidTypeError, InvalidValueError
+from sklearn_nli._learning import _training
+from sklearn_nli._runtime import _engine
+from sklearn_nli._runtime._devices import OUT_OF_MEMORY
+from sklearn_nli._runtime._engine import get_engine, loaded_engines
 from sklearn_nli._testing import build_tiny_encoder, build_tiny_model
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -164,7 +166,7 @@ _FRESH_PROCESS = textwrap.dedent(
     """
     import pickle, sys
     import numpy as np
-    from sklearn_nli._engine import loaded_engines
+    from sklearn_nli._runtime._engine import loaded_engines
 
     with open(sys.argv[1], "rb") as f:
         estimator, X, expected = pickle.load(f)
@@ -554,8 +556,8 @@ def test_fresh_head_directory_is_left_alone(plain_encoder, tmp_path):
 @pytest.fixture
 def no_prediction_runner(monkeypatch):
     """Building, exporting or probing any backend's runner fails the test."""
-    from sklearn_nli import _backends
-    from sklearn_nli._backends import _export, backend_names, get_backend
+    from sklearn_nli._runtime import _backends
+    from sklearn_nli._runtime._backends import _export, backend_names, get_backend
 
     def refuse(*args, **kwargs):
         raise AssertionError("fitting built a prediction runner of the model")

@@ -11,9 +11,10 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, cross_val_score
 
-from sklearn_nli import ZeroShotNLIClassifier, _training, clear_model_cache
+from sklearn_nli import ZeroShotNLIClassifier, clear_model_cache
 from sklearn_nli._errors import InvalidTypeError, InvalidValueError
-from sklearn_nli._unlabelled import match_prior, select_confident
+from sklearn_nli._learning import _training
+from sklearn_nli._learning._unlabelled import match_prior, select_confident
 
 CLASSES = ["animals", "business", "music", "sports"]
 TEXTS = [
@@ -245,7 +246,7 @@ def test_grid_search_over_class_prior_and_rounds(tiny_model):
 
 
 def test_a_zero_shot_grid_over_class_prior_loads_the_model_once(tiny_model, monkeypatch):
-    from sklearn_nli._encoder import PairEncoder
+    from sklearn_nli._runtime._encoder import PairEncoder
 
     clear_model_cache()
     loads = []

@@ -15,9 +15,9 @@ import torch
 from scipy.special import softmax
 
 from sklearn_nli import NLIPairScorer, ZeroShotNLIClassifier
-from sklearn_nli._engine import get_engine
 from sklearn_nli._inputs import as_1d_texts, as_pairs, cells_as_text, check_text_elements
 from sklearn_nli._params import Flag, check_param
+from sklearn_nli._runtime._engine import get_engine
 
 TOPICS = ["sports", "politics", "business"]
 TEXTS = ["the team won the game", "the stock market fell", "politics of the world", "a dog runs"]

@@ -15,9 +15,9 @@ import threading
 
 import numpy as np
 
-from ._errors import InvalidValueError, ModelDirectoryNotFoundError, ModelLoadError
+from .._errors import InvalidValueError, ModelDirectoryNotFoundError, ModelLoadError
+from .._params import DEFAULT_MODEL
 from ._hub import is_local_directory
-from ._params import DEFAULT_MODEL
 
 __all__ = ["PairEncoder", "Tokenized", "model_key", "quiet_loading"]
 

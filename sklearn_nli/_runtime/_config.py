@@ -19,8 +19,8 @@ import os
 import threading
 from contextlib import contextmanager
 
+from .._params import Integer
 from ._cache import DEFAULT_CAPACITY
-from ._params import Integer
 
 __all__ = ["config_context", "get_config", "set_config"]
 

@@ -14,7 +14,7 @@ Two published ways of using the texts a zero-shot user holds without labels:
   and repeat with the new model.
 
 The estimators call these functions; the scoring and the fine-tuning are
-theirs (the engine and :mod:`sklearn_nli._training`).
+theirs (the engine and :mod:`sklearn_nli._learning._training`).
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ import numbers
 
 import numpy as np
 
-from ._errors import InvalidValueError
-from ._labels import check_class_keys
+from .._errors import InvalidValueError
+from .._labels import check_class_keys
 
 __all__ = ["UNLABELLED", "match_prior", "prior_vector", "select_confident"]
 

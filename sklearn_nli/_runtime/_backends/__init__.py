@@ -1,6 +1,6 @@
 """Backends: what runs the model's forward passes, and how ``backend="auto"`` picks one.
 
-Each backend is a :class:`~sklearn_nli._backends._base.Backend` subclass in its
+Each backend is a :class:`~sklearn_nli._runtime._backends._base.Backend` subclass in its
 own module, registered below by one line, in order of preference:
 ``backend="auto"`` takes the first one that is installed and runs the
 estimator's device and precision, and falls back (with a warning) to the next
@@ -15,7 +15,7 @@ import importlib
 import logging
 import warnings
 
-from .._errors import BackendError, InvalidValueError, MissingExtraError
+from ..._errors import BackendError, InvalidValueError, MissingExtraError
 
 _REGISTRY: dict = {}
 logger = logging.getLogger("sklearn_nli")
@@ -29,9 +29,9 @@ def register_backend(name, backend):
     _REGISTRY[name] = backend
 
 
-register_backend("openvino", "sklearn_nli._backends._openvino:OpenVINOBackend")
-register_backend("onnxruntime", "sklearn_nli._backends._onnxruntime:OnnxRuntimeBackend")
-register_backend("torch", "sklearn_nli._backends._torch:TorchBackend")
+register_backend("openvino", "sklearn_nli._runtime._backends._openvino:OpenVINOBackend")
+register_backend("onnxruntime", "sklearn_nli._runtime._backends._onnxruntime:OnnxRuntimeBackend")
+register_backend("torch", "sklearn_nli._runtime._backends._torch:TorchBackend")
 
 
 def backend_names():
@@ -59,7 +59,7 @@ def resolve_backend(backend, device, precision):
     """
     if backend != "auto":
         if backend not in _REGISTRY:
-            from .._params import check_param
+            from ..._params import check_param
 
             check_param("backend", backend)
         cls = get_backend(backend)

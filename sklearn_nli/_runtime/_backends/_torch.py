@@ -7,7 +7,7 @@ import warnings
 
 import torch
 
-from .._errors import InvalidValueError
+from ..._errors import InvalidValueError
 from ._base import Backend
 from ._cpu import cpu_flags, native_bf16_flags
 

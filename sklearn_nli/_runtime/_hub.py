@@ -13,7 +13,7 @@ import os
 import urllib.error
 import urllib.request
 
-from ._errors import ModelLoadError
+from .._errors import ModelLoadError
 
 # Seconds to wait for the Hub's first answer: a reachable Hub answers in well under one.
 HUB_TIMEOUT = 5

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from ._errors import InvalidValueError
+from .._errors import InvalidValueError
 
 __all__ = ["OUT_OF_MEMORY", "mps_available", "resolve_device"]
 

@@ -1,7 +1,7 @@
 """The engine: pairs of strings in, logits out, and the registry that keeps engines loaded.
 
 An engine is a network on one device, at one precision, run by one backend,
-with the :class:`~sklearn_nli._encoder.PairEncoder` that turns its pairs into
+with the :class:`~sklearn_nli._runtime._encoder.PairEncoder` that turns its pairs into
 arrays and a cache of the logits it computed. It sorts pairs by length,
 batches them, runs each distinct pair once and backs off on out-of-memory; it
 knows nothing of labels, templates or estimators. The estimators resolve
@@ -24,12 +24,12 @@ from hashlib import blake2b
 import numpy as np
 import torch
 
+from .._errors import InvalidValueError
 from ._backends import build_runner, resolve_backend
 from ._cache import ResultCache, pair_key
 from ._config import config_context, get_config
 from ._devices import OUT_OF_MEMORY, resolve_device
 from ._encoder import PairEncoder, model_key, quiet_loading
-from ._errors import InvalidValueError
 from ._hub import check_available
 
 __all__ = [
@@ -169,7 +169,7 @@ class NLIEngine:
         Numeric mode of the forward passes.
     backend : str
         A registered backend's name, or ``"auto"`` to try the candidates in
-        order, as resolved by :func:`sklearn_nli._backends.resolve_backend`.
+        order, as resolved by :func:`sklearn_nli._runtime._backends.resolve_backend`.
 
     Attributes
     ----------

@@ -18,7 +18,7 @@ from collections import Counter
 
 import numpy as np
 
-from ._hub import is_local_directory
+from .._runtime._hub import is_local_directory
 
 MODEL_CARD_FILE = "README.md"
 
@@ -68,7 +68,7 @@ def model_card(estimator, path):
     ``path`` is where the model is saved; the loading examples name its last
     component (``./folder``), never the full path of the user's machine.
     """
-    from . import __version__
+    from .. import __version__
 
     record = getattr(estimator, "_training_record", None)
     if record is None:

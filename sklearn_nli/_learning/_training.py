@@ -4,7 +4,7 @@ One job: the estimators turn their labelled data into *examples* (a premise,
 the hypotheses it is paired with, and a target) and an *objective* (the loss of
 a batch of examples, computed from the model's logits), and :func:`fine_tune`
 trains a fresh copy of the network on them, following a :class:`Recipe`.
-Tokenizing and padding are the :class:`~sklearn_nli._encoder.PairEncoder`'s,
+Tokenizing and padding are the :class:`~sklearn_nli._runtime._encoder.PairEncoder`'s,
 exactly as at prediction, so a pair is seen the same way in training and in
 use; training never builds a prediction engine of the model.
 
@@ -40,7 +40,7 @@ import numpy as np
 import torch
 from sklearn.utils import check_random_state
 
-from ._devices import OUT_OF_MEMORY
+from .._runtime._devices import OUT_OF_MEMORY
 
 __all__ = [
     "BinaryObjective",
