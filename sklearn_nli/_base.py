@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-import warnings
 
 import numpy as np
 from sklearn.base import TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ._errors import InvalidValueError
+from ._errors import InvalidValueError, warn
 from ._learning._model_card import model_card, training_record, write_model_card
 from ._params import ENGINE_PARAMETERS, check_params
-from ._runtime._backends._torch import warn_if_bf16_is_emulated
-from ._runtime._devices import resolve_device
+from ._runtime._devices import resolve_device, warn_if_bf16_is_emulated
 from ._runtime._engine import FineTunedModel, get_encoder, get_engine
 
 # Where save_pretrained writes class_offsets_, beside the network.
@@ -33,18 +31,21 @@ class _NLIEngineMixin:
     fingerprint.
     """
 
-    def _engine(self, source=None):
+    def _engine(self, source=None, keep=True):
         """The engine of ``source``; by default the one predictions run on.
 
         That is the fine-tuned weights' (``fine_tuned_model_``), if any, else
         ``model``'s. The engine parameters are checked here, not only in
         ``fit``: they may be set between fit and predict (another device,
-        batch size, backend).
+        batch size, backend). ``keep=False``: fine-tuned weights that are not
+        the fit's result (a self-training round's) get an engine that the
+        registry does not keep.
         """
         check_params(self, ENGINE_PARAMETERS)
         if source is None:
             source = getattr(self, "fine_tuned_model_", None) or self.model
-        return get_engine(source, self.device, self.precision, self.backend, self.show_progress_bar)
+        options = (self.precision, self.backend, self.show_progress_bar)
+        return get_engine(source, self.device, *options, keep=keep)
 
     def _encoder(self):
         """The tokenizer and labels of ``model`` (no weights are loaded)."""
@@ -154,7 +155,7 @@ class _FittingMixin:
             description=description,
         )
         if recipe.precision == "bf16" and recipe.device == "cpu":
-            warn_if_bf16_is_emulated("train_precision='bf16'", stacklevel=5)
+            warn_if_bf16_is_emulated("train_precision='bf16'")
         network, loss_curve = fine_tune(encoder, examples, objective, recipe, head_labels)
         return {
             "fine_tuned_model_": FineTunedModel.from_network(network, encoder),
@@ -213,12 +214,10 @@ class _FittingMixin:
         card = model_card(self, path)  # before any file: a card that fails writes nothing
         fine_tuned.save_pretrained(os.fspath(path))
         if card is None:
-            warnings.warn(
+            warn(
                 f"This {type(self).__name__} was fitted before sklearn-nli kept a record of "
                 "the fit for model cards: no README.md model card is written (the model is). "
-                "Fit it again to get one.",
-                UserWarning,
-                stacklevel=2,
+                "Fit it again to get one."
             )
         else:
             write_model_card(card, path)

@@ -160,6 +160,65 @@ X : array-like of shape (n_samples, 2) or DataFrame
     Premise / hypothesis pairs: a list of ``(premise, hypothesis)`` tuples,
     an array with two columns, or a DataFrame with two columns or the two
     named by ``premise_column`` and ``hypothesis_column``.""",
+    # ------------------------------------ learning from unlabelled texts
+    "unlabelled_parameters": """\
+class_prior : {"uniform"}, array-like or dict, default=None
+    The expected class distribution of the texts (a sequence in
+    ``classes_`` order, or ``{class: probability}``). When set, ``fit``
+    learns one offset per class (``class_offsets_``) from the texts it
+    gets, labelled or not, so that the mean predicted distribution over
+    them matches it (prior matching, see Notes), and every prediction
+    adds them to the entailment logits. None (the default) keeps the
+    formulas of transformers' zero-shot pipeline. Single-label mode only.
+self_training_rounds : int, default=0
+    Rounds of self-training on the unlabelled texts of ``X`` (see
+    Notes): each round pseudo-labels them with the current model
+    (corrected by ``class_prior`` when set), keeps the most confident
+    ones per class and fine-tunes the base model again on them and the
+    labelled texts, for ``n_epochs`` epochs (which must then be above
+    0). Single-label mode only.
+pseudo_labels_per_class : int or float, default=100
+    Self-training: the most pseudo-labelled texts kept per class and
+    round, as a count (int) or a fraction of the unlabelled texts
+    (float in (0, 1]). A class predicted for fewer texts keeps them all;
+    one predicted for none gets none that round, with a warning.
+""",
+    "unlabelled_attributes": """\
+class_offsets_ : ndarray of shape (n_classes,)
+    The offset added to each class's entailment logit; only set when
+    ``class_prior`` is.
+transduction_ : ndarray of shape (n_samples,)
+    Self-training: the label of each text of ``X`` in the last round's
+    fine-tuning (its own label, its pseudo-label, or -1 for a text left
+    out). Only set when ``self_training_rounds > 0``, as the next three.
+labeled_iter_ : ndarray of shape (n_samples,)
+    The round from which each text has had that label: 0 for a labelled
+    text, -1 for one left out.
+n_iter_ : int
+    The number of self-training rounds run.
+self_training_history_ : list of dict
+    One dict per round: ``pseudo_labels`` (``{class: count}``),
+    ``mean_margin`` (of the kept texts) and ``loss_curve`` (of the
+    round's fine-tuning).
+""",
+    "unlabelled_notes": """\
+Unlabelled texts: with ``class_prior`` or ``self_training_rounds`` set, a
+``-1`` in ``y`` marks an unlabelled text (as in scikit-learn's
+semi-supervised module), and ``fit(X)`` with ``candidate_labels`` takes
+every text as unlabelled. ``class_prior`` fits the offsets by prior
+matching (Liusie, Manakul and Gales 2023): the fixed point of
+``b += log(prior) - log(mean predicted distribution)``, the label-shift EM
+of Saerens et al. (2002) in logit form; subtracting each class's mean
+logit (batch calibration, Zhou et al. 2024) is its first step. The texts
+are scored once (the result cache keeps the scores for their prediction);
+after fine-tuning, the fine-tuned model scores them. Self-training
+follows Gera et al. (2022): in each round a text counts for the class it
+is predicted as, and the ``pseudo_labels_per_class`` texts of each class
+with the largest margin between the best and the second-best class are
+kept; each round fine-tunes the base model again, not the last round's.
+An interrupted fit leaves the estimator as it was; an int
+``random_state`` gives the same rounds and probabilities.
+""",
     "dask_parameters": """\
 estimator : ZeroShotNLIClassifier or NLIPairScorer
     A fitted estimator (checked here, before any work: NotFittedError),

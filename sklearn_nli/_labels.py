@@ -9,11 +9,15 @@ parameters, and kept in its fitted state.
 
 from __future__ import annotations
 
+import numbers
+from typing import NamedTuple
+
 import numpy as np
 
 from ._errors import InvalidValueError
 
 __all__ = [
+    "LogitColumnChoice",
     "build_hypotheses",
     "check_class_keys",
     "class_columns",
@@ -40,7 +44,8 @@ def find_label_column(labels, prefix, override, parameter):
     for models whose config names its labels ``LABEL_0``, ``LABEL_1``, ...
     """
     if override is not None:
-        if isinstance(override, int):
+        if isinstance(override, numbers.Integral):
+            override = int(override)
             if not -len(labels) <= override < len(labels):
                 raise InvalidValueError(
                     f"{parameter}={override} is out of range for a model with "
@@ -66,6 +71,23 @@ def find_label_column(labels, prefix, override, parameter):
 
 def _starting_with(labels, prefix):
     return [i for i, label in enumerate(labels) if label.lower().startswith(prefix)]
+
+
+class LogitColumnChoice(NamedTuple):
+    """The checked ``entailment_label``, ``contradiction_label`` and ``multi_label`` of a fit.
+
+    A zero-shot fit does not load the model, so it keeps these (checked)
+    values, and predictions resolve them against the model's labels with
+    :meth:`resolve`, never re-reading the estimator's parameters.
+    """
+
+    entailment_label: str | int | None
+    contradiction_label: str | int | None
+    multi_label: bool
+
+    def resolve(self, labels):
+        """The logit columns of ``labels`` (the model's) that the zero-shot formulas read."""
+        return entailment_columns(labels, *self)
 
 
 def entailment_columns(labels, entailment_label, contradiction_label, multi_label):

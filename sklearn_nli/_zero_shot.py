@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import warnings
 from typing import NamedTuple
 
 import numpy as np
@@ -19,23 +17,27 @@ from ._inputs import (
     as_pandas,
     cells_as_text,
     check_learnable,
-    check_partly_labelled_y,
     check_training_data,
     check_y,
     join_text_columns,
 )
 from ._labels import (
+    LogitColumnChoice,
     build_hypotheses,
     class_counts,
     class_indices,
-    entailment_columns,
     multi_label_classes,
     single_label_classes,
 )
-from ._learning._unlabelled import match_prior, prior_vector, select_confident
+from ._learning._self_training import self_train
+from ._learning._unlabelled import (
+    check_unlabelled_fit,
+    learns_from_unlabelled,
+    match_prior,
+    prior_vector,
+    round_seeds,
+)
 from ._params import DEFAULT_MODEL, DEFAULT_TEMPLATE
-
-logger = logging.getLogger("sklearn_nli")
 
 _FIT_INPUT_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
 
@@ -86,26 +88,7 @@ class ZeroShotNLIClassifier(
         naming the row and column; "skip" leaves them out of the row's text,
         which joins the cells that are present (a row with no text at all is
         still an error). 1-D input never allows missing texts.
-    class_prior : {"uniform"}, array-like or dict, default=None
-        The expected class distribution of the texts (a sequence in
-        ``classes_`` order, or ``{class: probability}``). When set, ``fit``
-        learns one offset per class (``class_offsets_``) from the texts it
-        gets, labelled or not, so that the mean predicted distribution over
-        them matches it (prior matching, see Notes), and every prediction
-        adds them to the entailment logits. None (the default) keeps the
-        formulas of transformers' zero-shot pipeline. Single-label mode only.
-    self_training_rounds : int, default=0
-        Rounds of self-training on the unlabelled texts of ``X`` (see
-        Notes): each round pseudo-labels them with the current model
-        (corrected by ``class_prior`` when set), keeps the most confident
-        ones per class and fine-tunes the base model again on them and the
-        labelled texts, for ``n_epochs`` epochs (which must then be above
-        0). Single-label mode only.
-    pseudo_labels_per_class : int or float, default=100
-        Self-training: the most pseudo-labelled texts kept per class and
-        round, as a count (int) or a fraction of the unlabelled texts
-        (float in (0, 1]). A class predicted for fewer texts keeps them all;
-        one predicted for none gets none that round, with a warning.
+    %(unlabelled_parameters)s
     %(n_epochs)s
     %(learning_rate)s
     train_batch_size : int, default=4
@@ -134,22 +117,7 @@ class ZeroShotNLIClassifier(
         ``X``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Column names of a DataFrame passed to ``fit``.
-    class_offsets_ : ndarray of shape (n_classes,)
-        The offset added to each class's entailment logit; only set when
-        ``class_prior`` is.
-    transduction_ : ndarray of shape (n_samples,)
-        Self-training: the label of each text of ``X`` in the last round's
-        fine-tuning (its own label, its pseudo-label, or -1 for a text left
-        out). Only set when ``self_training_rounds > 0``, as the next three.
-    labeled_iter_ : ndarray of shape (n_samples,)
-        The round from which each text has had that label: 0 for a labelled
-        text, -1 for one left out.
-    n_iter_ : int
-        The number of self-training rounds run.
-    self_training_history_ : list of dict
-        One dict per round: ``pseudo_labels`` (``{class: count}``),
-        ``mean_margin`` (of the kept texts) and ``loss_curve`` (of the
-        round's fine-tuning).
+    %(unlabelled_attributes)s
     %(fine_tuned_attributes)s
 
     See Also
@@ -176,22 +144,7 @@ class ZeroShotNLIClassifier(
 
     %(fine_tuning_notes)s
 
-    Unlabelled texts: with ``class_prior`` or ``self_training_rounds`` set, a
-    ``-1`` in ``y`` marks an unlabelled text (as in scikit-learn's
-    semi-supervised module), and ``fit(X)`` with ``candidate_labels`` takes
-    every text as unlabelled. ``class_prior`` fits the offsets by prior
-    matching (Liusie, Manakul and Gales 2023): the fixed point of
-    ``b += log(prior) - log(mean predicted distribution)``, the label-shift EM
-    of Saerens et al. (2002) in logit form; subtracting each class's mean
-    logit (batch calibration, Zhou et al. 2024) is its first step. The texts
-    are scored once (the result cache keeps the scores for their prediction);
-    after fine-tuning, the fine-tuned model scores them. Self-training
-    follows Gera et al. (2022): in each round a text counts for the class it
-    is predicted as, and the ``pseudo_labels_per_class`` texts of each class
-    with the largest margin between the best and the second-best class are
-    kept; each round fine-tunes the base model again, not the last round's.
-    An interrupted fit leaves the estimator as it was; an int
-    ``random_state`` gives the same rounds and probabilities.
+    %(unlabelled_notes)s
 
     Examples
     --------
@@ -313,32 +266,51 @@ class ZeroShotNLIClassifier(
         for attribute in _FIT_INPUT_ATTRIBUTES:
             self.__dict__.pop(attribute, None)
         texts = None if X is None else self._texts(X, reset=True)
-        n_texts = None if texts is None else len(texts)
-        if _learns_from_unlabelled(params):
-            return self._fit_with_unlabelled(texts, y, params)
-        fine_tuning = params["n_epochs"] > 0
-        if fine_tuning:
-            check_training_data(n_texts, y, params["n_epochs"], "texts")
-        candidates = params["candidate_labels"]
-        if self.multi_label:
-            classes = multi_label_classes(candidates)
-            if y is not None:
-                y = check_y(y, n_texts, "texts", n_columns=len(classes))
-        else:
-            if y is not None:
-                y = check_y(y, n_texts, "texts")
-            classes = single_label_classes(y, candidates)
-        hypotheses = build_hypotheses(
-            classes, params["hypothesis_template"], params["label_descriptions"]
-        )
-        fitted = {"classes_": classes, "hypotheses_": hypotheses, "_logit_columns": None}
-        if fine_tuning:
-            check_learnable(y, "texts")
-            fitted.update(self._fine_tune_texts(texts, y, classes, hypotheses, params))
+        task = self._prepare(texts, y, params)
+        fitted = {
+            "classes_": task.classes,
+            "hypotheses_": task.hypotheses,
+            "_label_choice": task.label_choice,
+        }
+        if learns_from_unlabelled(params):
+            fitted.update(self._learn_from_unlabelled(task, params))
+        elif params["n_epochs"] > 0:
+            fitted.update(self._fine_tune_texts(task.texts, task.labels, task, params))
         self._set_fitted(fitted)
         return self
 
-    def _fine_tune_texts(self, texts, y, classes, hypotheses, params, description="Fine-tuning"):
+    def _prepare(self, texts, y, params):
+        """Check ``y`` against the texts and the parameters; the classes and hypotheses."""
+        n_texts = None if texts is None else len(texts)
+        candidates = params["candidate_labels"]
+        unlabelled = None
+        if learns_from_unlabelled(params):
+            labels, unlabelled = check_unlabelled_fit(params, texts, y)
+            classes = single_label_classes(labels, candidates)
+        else:
+            if params["n_epochs"] > 0:
+                check_training_data(n_texts, y, params["n_epochs"], "texts")
+            labels = y
+            if self.multi_label:
+                classes = multi_label_classes(candidates)
+                if y is not None:
+                    labels = check_y(y, n_texts, "texts", n_columns=len(classes))
+            else:
+                if y is not None:
+                    labels = check_y(y, n_texts, "texts")
+                classes = single_label_classes(labels, candidates)
+            if params["n_epochs"] > 0:
+                check_learnable(labels, "texts")
+        hypotheses = build_hypotheses(
+            classes, params["hypothesis_template"], params["label_descriptions"]
+        )
+        choice = LogitColumnChoice(
+            params["entailment_label"], params["contradiction_label"], params["multi_label"]
+        )
+        return _FitTask(texts, labels, unlabelled, classes, hypotheses, choice)
+
+    def _fine_tune_texts(self, texts, labels, task, params, description="Fine-tuning"):
+        """Fine-tune the base model on ``texts`` and their ``labels``: the fitted state."""
         from ._learning._training import (
             BinaryObjective,
             ListwiseObjective,
@@ -347,172 +319,85 @@ class ZeroShotNLIClassifier(
         )
 
         encoder = self._encoder()
-        columns = self._resolve_columns(encoder.labels, params)
+        columns = task.label_choice.resolve(encoder.labels)
         if self.multi_label:
-            examples = multi_label_examples(texts, y, hypotheses, params["max_negatives"])
+            examples = multi_label_examples(texts, labels, task.hypotheses, params["max_negatives"])
             objective = BinaryObjective(*columns)
         else:
-            targets = class_indices(y, classes)
-            examples = label_examples(texts, targets, hypotheses, params["max_negatives"])
+            targets = class_indices(labels, task.classes)
+            examples = label_examples(texts, targets, task.hypotheses, params["max_negatives"])
             objective = ListwiseObjective(*columns)
-        counts = class_counts(y, classes)
+        counts = class_counts(labels, task.classes)
         fitted = self._fine_tune(
             encoder, examples, objective, params, counts, description=description
         )
         return {**fitted, "_logit_columns": columns}
 
-    # ------------------------------------------------------ unlabelled texts
-
-    def _fit_with_unlabelled(self, texts, y, params):
-        """``fit`` with ``class_prior`` or ``self_training_rounds``: -1 marks unlabelled texts."""
-        rounds = params["self_training_rounds"]
-        _check_unlabelled_params(params, texts)
-        if y is None:
-            labels, unlabelled = None, np.ones(len(texts), dtype=bool)
-        else:
-            labels, unlabelled = check_partly_labelled_y(y, len(texts))
-        if y is not None and labels is None and params["candidate_labels"] is None:
-            raise InvalidValueError(
-                "y marks every text as unlabelled (-1) and candidate_labels is not set, so "
-                "there are no classes: set candidate_labels, or label some texts."
-            )
-        classes = single_label_classes(labels, params["candidate_labels"])
+    def _learn_from_unlabelled(self, task, params):
+        """``class_prior`` offsets and self-training rounds: the fitted state."""
+        texts, classes, rounds = task.texts, task.classes, params["self_training_rounds"]
+        labelled = np.flatnonzero(~task.unlabelled)
+        targets = [] if task.labels is None else class_indices(task.labels, classes)
         prior = None
         if params["class_prior"] is not None:
             prior = prior_vector(params["class_prior"], classes)
-        if rounds and not unlabelled.any():
-            raise InvalidValueError(
-                f"self_training_rounds={rounds} pseudo-labels unlabelled texts, but every "
-                "text of X has a label: mark the unlabelled ones -1 in y (or pass them in X "
-                "with no y and set candidate_labels)."
-            )
-        hypotheses = build_hypotheses(
-            classes, params["hypothesis_template"], params["label_descriptions"]
-        )
-        encoder = self._encoder()
-        columns = self._resolve_columns(encoder.labels, params)
-        fitted = {"classes_": classes, "hypotheses_": hypotheses, "_logit_columns": columns}
-        labelled = np.flatnonzero(~unlabelled)
-        targets = [] if labels is None else class_indices(labels, classes)
-        seeds = _round_seeds(params["random_state"], rounds)
+        seeds = round_seeds(params["random_state"], rounds)
+        fitted = {}
         if params["n_epochs"] > 0 and len(labelled):
-            check_learnable(labels, "texts")
-            labelled_texts = [texts[i] for i in labelled]
             seeded = {**params, "random_state": seeds[0]}
-            fitted.update(
-                self._fine_tune_texts(labelled_texts, labels, classes, hypotheses, seeded)
-            )
-        elif params["n_epochs"] > 0 and not rounds:
-            check_training_data(len(texts), None, params["n_epochs"], "texts")
+            labelled_texts = [texts[i] for i in labelled]
+            fitted = self._fine_tune_texts(labelled_texts, task.labels, task, seeded)
+        columns = task.label_choice.resolve(self._encoder().labels)
 
-        def scores_of(fine_tuned):
-            """Entailment logits of every text: the base model's, or ``fine_tuned``'s."""
-            engine = self._engine(fine_tuned or self.model)
+        def score(model, is_last=True):
+            """Entailment logits of every text; a model that is not the last is not kept."""
+            engine = self._engine(model, keep=is_last)
             options = self._run_options()
-            logits = engine.cross_logits(texts, hypotheses, columns=columns[:1], **options)
+            logits = engine.cross_logits(texts, task.hypotheses, columns=columns[:1], **options)
             return logits[:, :, 0].astype(np.float64)
 
-        scores = scores_of(fitted.get("fine_tuned_model_"))
-        offsets = np.zeros(len(classes)) if prior is None else match_prior(scores, prior)
+        scores = score(fitted.get("fine_tuned_model_"), is_last=not rounds)
         if rounds:
-            data = _Texts(texts, labelled, targets, np.flatnonzero(unlabelled))
-            start = (scores, offsets)
-            rounds_fitted, offsets = self._self_train(
-                data, start, prior, scores_of, fitted, params, seeds
+
+            def fine_tune(rows, class_indices, number):
+                description = f"Self-training round {number}/{rounds}"
+                seeded = {**params, "random_state": seeds[number]}
+                chosen_texts = [texts[i] for i in rows]
+                tuned = self._fine_tune_texts(
+                    chosen_texts, classes[class_indices], task, seeded, description
+                )
+                return tuned, tuned["loss_curve_"]
+
+            result = self_train(
+                scores,
+                labelled,
+                targets,
+                classes=classes,
+                rounds=rounds,
+                per_class=params["pseudo_labels_per_class"],
+                fine_tune=fine_tune,
+                score=lambda tuned, is_last: score(tuned["fine_tuned_model_"], is_last),
+                prior=prior,
             )
-            fitted.update(rounds_fitted)
+            transduction = np.full(len(texts), -1, dtype=object)
+            kept = result.targets >= 0
+            transduction[kept] = classes[result.targets[kept]]
+            fitted = {
+                **result.model,
+                "transduction_": transduction,
+                "labeled_iter_": result.labeled_iter,
+                "n_iter_": rounds,
+                "self_training_history_": result.history,
+            }
+            offsets = result.offsets
+        else:
+            offsets = None if prior is None else match_prior(scores, prior)
+        fitted["_logit_columns"] = columns
         if prior is not None:
             fitted["class_offsets_"] = offsets
         if "_training_record" in fitted:  # its fine-tunings ran on seeds drawn from this
             fitted["_training_record"]["params"]["random_state"] = params["random_state"]
-        self._set_fitted(fitted)
-        return self
-
-    def _self_train(self, data, start, prior, scores_of, fitted, params, seeds):
-        """The rounds: pseudo-label the unlabelled texts, fine-tune the base model again.
-
-        ``data`` holds the texts, the rows and targets of the labelled ones and
-        the rows of the unlabelled ones (``pool``); ``start``, the scores of
-        every text before the first round and their offsets. Returns the
-        fitted attributes of the rounds and the last model's offsets.
-        """
-        texts, labelled, targets, pool = data
-        scores, offsets = start
-        classes = fitted["classes_"]
-        rounds = params["self_training_rounds"]
-        history, chosen = [], []
-        tuned = {}
-        for number in range(1, rounds + 1):
-            proba = softmax(scores[pool] + offsets)
-            rows, picked, margins = select_confident(proba, params["pseudo_labels_per_class"])
-            counts = np.bincount(picked, minlength=len(classes))
-            empty = [c for c, n in zip(classes.tolist(), counts) if n == 0]
-            if empty:
-                warnings.warn(
-                    f"Self-training round {number}: no unlabelled text is predicted as "
-                    f"{empty!r}, so these classes get no pseudo-label this round (only "
-                    "their labelled texts, if any, train them). class_prior corrects a "
-                    "model that favours some classes.",
-                    UserWarning,
-                    stacklevel=6,  # the caller of fit
-                )
-            chosen.append(dict(zip(pool[rows].tolist(), picked.tolist())))
-            logger.info(
-                "Self-training round %d/%d: %d pseudo-labels %s",
-                number,
-                rounds,
-                len(rows),
-                dict(zip(classes.tolist(), counts.tolist())),
-            )
-            train_rows = np.concatenate([labelled, pool[rows]])
-            train_targets = list(targets) + picked.tolist()
-            tuned = self._fine_tune_texts(
-                [texts[i] for i in train_rows],
-                classes[np.asarray(train_targets, dtype=np.intp)],
-                classes,
-                fitted["hypotheses_"],
-                {**params, "random_state": seeds[number]},
-                f"Self-training round {number}/{rounds}",
-            )
-            if number < rounds or prior is not None:  # the last model's scores: offsets only
-                scores = scores_of(tuned["fine_tuned_model_"])
-            if prior is not None:
-                offsets = match_prior(scores, prior)
-            history.append(
-                {
-                    "round": number,
-                    "pseudo_labels": dict(zip(classes.tolist(), counts.tolist())),
-                    "mean_margin": float(margins.mean()) if len(margins) else float("nan"),
-                    "loss_curve": tuned["loss_curve_"],
-                }
-            )
-        transduction = np.full(len(texts), -1, dtype=object)
-        labeled_iter = np.full(len(texts), -1, dtype=np.int64)
-        transduction[labelled] = classes[np.asarray(targets, dtype=np.intp)]
-        labeled_iter[labelled] = 0
-        for row, label in chosen[-1].items():
-            first = rounds
-            while first > 1 and chosen[first - 2].get(row) == label:
-                first -= 1
-            transduction[row] = classes[label]
-            labeled_iter[row] = first
-        fitted_rounds = {
-            **tuned,
-            "transduction_": transduction,
-            "labeled_iter_": labeled_iter,
-            "n_iter_": rounds,
-            "self_training_history_": history,
-        }
-        return fitted_rounds, offsets
-
-    @staticmethod
-    def _resolve_columns(model_labels, params):
-        return entailment_columns(
-            model_labels,
-            params["entailment_label"],
-            params["contradiction_label"],
-            params["multi_label"],
-        )
+        return fitted
 
     # -------------------------------------------------------------- inputs
 
@@ -544,10 +429,9 @@ class ZeroShotNLIClassifier(
         check_is_fitted(self)
         texts = self._texts(X, reset=False)
         engine = self._engine()
-        columns = getattr(self, "_logit_columns", None)  # None: resolved at predict
-        if columns is None:
-            # A zero-shot fit does not load the model: its labels are read here.
-            columns = self._resolve_columns(engine.labels, self.get_params(deep=False))
+        columns = getattr(self, "_logit_columns", None)
+        if columns is None:  # a zero-shot fit does not load the model: resolved from its choice
+            columns = self._label_choice.resolve(engine.labels)
         options = self._run_options()
         logits = engine.cross_logits(texts, self.hypotheses_, columns=columns, **options)
         if not self.multi_label:
@@ -618,49 +502,17 @@ class ZeroShotNLIClassifier(
         return self.classes_[np.argmax(proba, axis=1)]
 
 
-class _Texts(NamedTuple):
-    """A fit's texts: all of them, the labelled rows and their targets, the unlabelled rows."""
+class _FitTask(NamedTuple):
+    """What a fit prepares once: the texts, their checked labels, the classes, the hypotheses.
 
-    texts: list
-    labelled: np.ndarray
-    targets: list
-    pool: np.ndarray
+    ``labels`` holds the labelled texts' labels (None when none has one);
+    ``unlabelled`` is the mask of texts marked -1 when the fit learns from
+    unlabelled texts, else None.
+    """
 
-
-def _learns_from_unlabelled(params):
-    return params["class_prior"] is not None or params["self_training_rounds"] > 0
-
-
-def _check_unlabelled_params(params, texts):
-    """What class_prior and self-training need before anything runs."""
-    wanted = [
-        f"{name}={params[name]!r}"
-        for name in ("class_prior", "self_training_rounds")
-        if params[name] not in (None, 0)
-    ]
-    if params["multi_label"]:
-        raise InvalidValueError(
-            f"{' and '.join(wanted)} work in single-label mode only; with multi_label=True "
-            "set class_prior=None and self_training_rounds=0."
-        )
-    if texts is None:
-        raise InvalidValueError(
-            f"{' and '.join(wanted)} learn from the texts to classify, but fit got no X: "
-            "pass them as X (unlabelled ones marked -1 in y, or no y at all)."
-        )
-    if params["self_training_rounds"] and params["n_epochs"] == 0:
-        raise InvalidValueError(
-            f"self_training_rounds={params['self_training_rounds']} fine-tunes the model on "
-            "its pseudo-labels in each round, for n_epochs epochs, but n_epochs=0: set "
-            "n_epochs (2 is a good start on unlabelled texts alone)."
-        )
-
-
-def _round_seeds(random_state, rounds):
-    """One seed per fine-tuning (the labelled texts', then each round's) from random_state."""
-    from sklearn.utils import check_random_state
-
-    if rounds == 0:
-        return [random_state]
-    rng = check_random_state(random_state)
-    return [int(seed) for seed in rng.randint(np.iinfo(np.int32).max, size=rounds + 1)]
+    texts: list | None
+    labels: object
+    unlabelled: np.ndarray | None
+    classes: np.ndarray
+    hypotheses: list
+    label_choice: LogitColumnChoice

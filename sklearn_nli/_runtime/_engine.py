@@ -59,24 +59,27 @@ GPU_BATCH_SIZE = 64
 # whole model, and a grid search fine-tunes one per fold and point.
 MAX_FINE_TUNED_ENGINES = 4
 
-# The registry: encoders by model, engines by (source, device, precision, backend).
-_REGISTRY: dict = {}
+# The registry: encoders by model key; engines of models by name by
+# (model key, device, precision, backend); engines of fine-tuned weights by
+# (("fine-tuned", fingerprint), device, precision, backend), oldest first.
+_ENCODERS: dict = {}
+_ENGINES: dict = {}
+_FINE_TUNED_ENGINES: dict = {}
 # Reentrant: building an engine looks its encoder up in the same registry.
 _LOCK = threading.RLock()
 
 
-def _registered(key, build, fine_tuned=False):
-    """``_REGISTRY[key]``, built by ``build()`` the first time (once, under the lock)."""
-    entry = _REGISTRY.get(key)
+def _registered(table, key, build):
+    """``table[key]``, built by ``build()`` the first time (once, under the lock)."""
+    entry = table.get(key)
     if entry is None:
         with _LOCK:
-            entry = _REGISTRY.get(key)
+            entry = table.get(key)
             if entry is None:
-                entry = _REGISTRY[key] = build()
-                if fine_tuned:
-                    tuned = [k for k in _REGISTRY if isinstance(k[0], tuple)]
-                    for old in tuned[:-MAX_FINE_TUNED_ENGINES]:
-                        del _REGISTRY[old]
+                entry = table[key] = build()
+                if table is _FINE_TUNED_ENGINES:
+                    for old in list(table)[:-MAX_FINE_TUNED_ENGINES]:
+                        del table[old]
     return entry
 
 
@@ -89,10 +92,10 @@ def get_encoder(model, progress=False):
         with quiet_loading(progress):
             return PairEncoder.from_pretrained(key)
 
-    return _registered(("encoder", key), load)
+    return _registered(_ENCODERS, key, load)
 
 
-def get_engine(source, device, precision="fp32", backend="auto", progress=False):
+def get_engine(source, device, precision="fp32", backend="auto", progress=False, *, keep=True):
     """The process-wide engine of ``source`` on ``device``, built once.
 
     Parameters
@@ -109,24 +112,35 @@ def get_engine(source, device, precision="fp32", backend="auto", progress=False)
         The estimators' parameters of the same names.
     progress : bool, default=False
         Let transformers show its weight-loading bar.
+    keep : bool, default=True
+        Fine-tuned weights only: False builds an engine that the registry
+        does not keep (an intermediate model, scored once and dropped),
+        unless one is registered already.
     """
     device = resolve_device(device)
     tuned = isinstance(source, FineTunedModel)
     name = ("fine-tuned", source.fingerprint) if tuned else model_key(source)
     key = (name, device, precision, resolve_backend(backend, device, precision))
     if tuned:
-        return _registered(key, lambda: source.build_engine(*key[1:], progress), fine_tuned=True)
+
+        def build():
+            return source.build_engine(*key[1:], progress)
+
+        if keep:
+            return _registered(_FINE_TUNED_ENGINES, key, build)
+        return _FINE_TUNED_ENGINES.get(key) or build()
 
     def load():
         encoder = get_encoder(key[0], progress)
         return NLIEngine(encoder, encoder.load_network(progress=progress), *key[1:])
 
-    return _registered(key, load)
+    return _registered(_ENGINES, key, load)
 
 
 def loaded_engines():
-    """``{registry key: engine}`` of the engines loaded in this process, oldest first."""
-    return {key: entry for key, entry in _REGISTRY.items() if isinstance(entry, NLIEngine)}
+    """``{registry key: engine}`` of the engines loaded in this process: models by name
+    first, then fine-tuned weights, each oldest first."""
+    return {**_ENGINES, **_FINE_TUNED_ENGINES}
 
 
 def clear_model_cache():
@@ -150,7 +164,8 @@ def clear_model_cache():
     >>> clear_model_cache()  # the next prediction loads it again
     """
     with _LOCK:
-        _REGISTRY.clear()
+        for table in (_ENCODERS, _ENGINES, _FINE_TUNED_ENGINES):
+            table.clear()
 
 
 class NLIEngine:

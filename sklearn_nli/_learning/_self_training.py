@@ -1,0 +1,175 @@
+"""Self-training rounds: pseudo-label the unlabelled texts, fine-tune the base model again, repeat.
+
+The loop of Gera et al. (2022), apart from any estimator (as scikit-learn keeps
+``SelfTrainingClassifier``'s loop apart from the estimator it wraps). It sees
+texts only as row numbers and models only as opaque values: the caller gives
+two callables, one that fine-tunes the base model on rows and class indices,
+one that scores every text with a model. So the loop is tested with fakes, and
+the caller decides where models live (an intermediate round's model is used
+and dropped; only the last one is kept).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+try:  # TEMP until _errors.warn lands
+    from .._errors import warn
+except ImportError:
+    import warnings
+
+    def warn(message):
+        warnings.warn(message, UserWarning, stacklevel=7)
+
+
+from ._unlabelled import match_prior, select_confident, softmax
+
+__all__ = ["SelfTrainingResult", "self_train"]
+
+logger = logging.getLogger("sklearn_nli")
+
+
+@dataclass(frozen=True)
+class SelfTrainingResult:
+    """What the rounds did.
+
+    Attributes
+    ----------
+    model : object
+        The last round's model, as the ``fine_tune`` callable returned it.
+    offsets : ndarray of shape (n_classes,)
+        The last model's prior-matching offsets (zeros without a prior).
+    targets : ndarray of shape (n_texts,)
+        The class index each text had in the last round's fine-tuning: its
+        own label, its pseudo-label, or -1 for a text left out.
+    labeled_iter : ndarray of shape (n_texts,)
+        The round from which each text has had that class: 0 for a labelled
+        text, -1 for one left out.
+    history : list of dict
+        One dict per round: ``round``, ``pseudo_labels`` (``{class:
+        count}``), ``mean_margin`` (of the kept texts) and ``loss_curve``.
+    """
+
+    model: Any
+    offsets: np.ndarray
+    targets: np.ndarray
+    labeled_iter: np.ndarray
+    history: list
+
+
+def self_train(
+    scores: np.ndarray,
+    labelled: np.ndarray,
+    targets,
+    *,
+    classes: np.ndarray,
+    rounds: int,
+    per_class,
+    fine_tune: Callable[[np.ndarray, np.ndarray, int], tuple[Any, list]],
+    score: Callable[[Any, bool], np.ndarray],
+    prior: np.ndarray | None = None,
+) -> SelfTrainingResult:
+    """Run ``rounds`` rounds of self-training.
+
+    Each round predicts the unlabelled texts (every row not in ``labelled``)
+    from the current scores, corrected by prior matching when ``prior`` is
+    given, keeps per class the ``per_class`` texts of largest margin
+    (:func:`~._unlabelled.select_confident`), and fine-tunes the base model on
+    the labelled texts and the kept ones.
+
+    Parameters
+    ----------
+    scores : ndarray of shape (n_texts, n_classes)
+        Entailment logits of every text from the starting model.
+    labelled : ndarray of int
+        The rows of the labelled texts, with class indices ``targets``.
+    targets : sequence of int
+        The class index of each labelled row.
+    classes : ndarray of shape (n_classes,)
+        The classes, for messages and the history's counts.
+    rounds : int
+        How many rounds (at least 1).
+    per_class : int or float
+        The most texts kept per class and round: a count, or a fraction of
+        the unlabelled texts.
+    fine_tune : callable
+        ``fine_tune(rows, class_indices, round_number) -> (model, loss_curve)``:
+        fine-tunes the base model on those texts.
+    score : callable
+        ``score(model, is_last) -> scores`` of every text under ``model``;
+        ``is_last`` says the model is the one the rounds end with.
+    prior : ndarray of shape (n_classes,), default=None
+        The expected class distribution of the texts, for prior matching.
+
+    Returns
+    -------
+    result : SelfTrainingResult
+    """
+    n_texts, n_classes = scores.shape
+    labelled = np.asarray(labelled, dtype=np.intp)
+    targets = np.asarray(targets, dtype=np.intp).reshape(-1)
+    is_pool = np.ones(n_texts, dtype=bool)
+    is_pool[labelled] = False
+    pool = np.flatnonzero(is_pool)
+    offsets = np.zeros(n_classes) if prior is None else match_prior(scores, prior)
+    history, chosen, model = [], [], None
+    for number in range(1, rounds + 1):
+        proba = softmax(scores[pool] + offsets)
+        rows, picked, margins = select_confident(proba, per_class)
+        counts = np.bincount(picked, minlength=n_classes)
+        empty = [c for c, n in zip(classes.tolist(), counts) if n == 0]
+        if empty:
+            warn(
+                f"Self-training round {number}: no unlabelled text is predicted as "
+                f"{empty!r}, so these classes get no pseudo-label this round (only "
+                "their labelled texts, if any, train them). class_prior corrects a "
+                "model that favours some classes."
+            )
+        chosen.append(dict(zip(pool[rows].tolist(), picked.tolist())))
+        logger.info(
+            "Self-training round %d/%d: %d pseudo-labels %s",
+            number,
+            rounds,
+            len(rows),
+            dict(zip(classes.tolist(), counts.tolist())),
+        )
+        train_rows = np.concatenate([labelled, pool[rows]])
+        train_targets = np.concatenate([targets, picked]).astype(np.intp)
+        model, loss_curve = fine_tune(train_rows, train_targets, number)
+        last = number == rounds
+        if not last or prior is not None:  # the last model's scores serve its offsets only
+            scores = score(model, last)
+        if prior is not None:
+            offsets = match_prior(scores, prior)
+        history.append(
+            {
+                "round": number,
+                "pseudo_labels": dict(zip(classes.tolist(), counts.tolist())),
+                "mean_margin": float(margins.mean()) if len(margins) else float("nan"),
+                "loss_curve": loss_curve,
+            }
+        )
+    final_targets, labeled_iter = _provenance(n_texts, labelled, targets, chosen)
+    return SelfTrainingResult(model, offsets, final_targets, labeled_iter, history)
+
+
+def _provenance(n_texts, labelled, targets, chosen):
+    """Each text's class in the last round and the round since which it has had it."""
+    final_targets = np.full(n_texts, -1, dtype=np.intp)
+    labeled_iter = np.full(n_texts, -1, dtype=np.int64)
+    final_targets[labelled] = targets
+    labeled_iter[labelled] = 0
+    rounds = len(chosen)
+    for row, target in chosen[-1].items():
+        first = rounds
+        while first > 1 and chosen[first - 2].get(row) == target:
+            first -= 1
+        final_targets[row] = target
+        labeled_iter[row] = first
+    return final_targets, labeled_iter
+
