@@ -160,6 +160,23 @@ X : array-like of shape (n_samples, 2) or DataFrame
     Premise / hypothesis pairs: a list of ``(premise, hypothesis)`` tuples,
     an array with two columns, or a DataFrame with two columns or the two
     named by ``premise_column`` and ``hypothesis_column``.""",
+    # ------------------------------------------------------- long texts
+    "long_texts": """\
+long_texts : {"chunk", "truncate"}, default="chunk"
+    How a text longer than ``chunk_size`` tokens is read. ``"chunk"``: in
+    chunks of whole sentences, packed in order up to ``chunk_size`` tokens
+    (a sentence is cut only where it alone overflows the model's window),
+    every chunk scored and the scores combined, so every part of the text
+    is read; ``evidence`` says which chunk decided. ``"truncate"``: as
+    transformers' pipelines, the text is cut at ``max_length``. A text
+    that fits is read whole either way, with the same probabilities.
+chunk_size : int, default=None
+    Most tokens (the model's tokenizer's) in a chunk. None: the most that
+    fit beside the (longest) hypothesis within ``max_length``, so that
+    every text that fits is one chunk. Smaller chunks, closer to the
+    one-sentence premises NLI models learn from, often read long texts
+    better and cost more pairs: see the long-texts page of the docs.
+""",
     # ------------------------------------ learning from unlabelled texts
     "unlabelled_parameters": """\
 class_prior : {"uniform"}, array-like or dict, default=None
@@ -217,8 +234,7 @@ is predicted as, and the ``pseudo_labels_per_class`` texts of each class
 with the largest margin between the best and the second-best class are
 kept; each round fine-tunes the base model again, not the last round's.
 An interrupted fit leaves the estimator as it was; an int
-``random_state`` gives the same rounds and probabilities.
-""",
+``random_state`` gives the same rounds and probabilities.""",
     "dask_parameters": """\
 estimator : ZeroShotNLIClassifier or NLIPairScorer
     A fitted estimator (checked here, before any work: NotFittedError),

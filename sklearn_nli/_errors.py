@@ -1,13 +1,43 @@
-"""The exceptions the package raises about what it was given.
+"""The exceptions the package raises about what it was given, and its warnings.
 
-Each is a subclass of the built-in exception a caller would catch anyway
+Each exception is a subclass of the built-in exception a caller would catch anyway
 (``ValueError``, ``TypeError``, ``OSError``, ``ImportError``), so
 ``except ValueError`` keeps working, and of :class:`SklearnNLIError`, so that
 the command line can tell a problem with the user's data, parameters or model
-(one line, exit status 2) from a bug (a traceback).
+(one line, exit status 2) from a bug (a traceback). Warnings go through
+:func:`warn`, which names the caller's line, not the package's.
 """
 
 from __future__ import annotations
+
+import os
+import sys
+import warnings
+
+# Frames in files under this folder are the package's; a warning names the first other one.
+_PACKAGE_PREFIX = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def warn(message, category=UserWarning):
+    """Issue the warning ``message`` attributed to the caller's line outside the package.
+
+    The reported file and line are those of the first frame, going outwards
+    from here, whose file is not under the ``sklearn_nli`` folder: the user's
+    call (or that of the library that called the package, e.g. scikit-learn's
+    ``cross_val_score``), however deep in the package the warning is raised.
+    """
+    if sys.version_info >= (3, 12):
+        warnings.warn(message, category, skip_file_prefixes=(_PACKAGE_PREFIX,))
+        return
+    # stacklevel=2 names warn's caller; each frame of the package further out adds one.
+    frame, stacklevel = sys._getframe(1), 2
+    while frame.f_back is not None and _is_in_package(frame.f_code.co_filename):
+        frame, stacklevel = frame.f_back, stacklevel + 1
+    warnings.warn(message, category, stacklevel=stacklevel)
+
+
+def _is_in_package(filename):
+    return os.path.abspath(filename).startswith(_PACKAGE_PREFIX)
 
 
 class SklearnNLIError(Exception):

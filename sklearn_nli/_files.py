@@ -129,6 +129,42 @@ def read_table(source, fmt):
         raise CLIError(f"cannot read {source!r} as {fmt}: {one_line(exc)}") from None
 
 
+def results_table(ids, labels, proba, predicted=None):
+    """The results: one row per input row, its id, the prediction and a probability per label.
+
+    Parameters
+    ----------
+    ids : tuple
+        ``(column name, values)`` of the id column.
+    labels : list of str
+        The labels, in the order of ``proba``'s columns.
+    proba : ndarray of shape (n_rows, n_labels)
+        The probabilities, written rounded to 6 decimals in ``proba_<label>``
+        columns (``_`` in front of a name that is already taken).
+    predicted : list, default=None
+        The predicted labels of each row (multi-label), written as
+        ``predictions``; None writes the most probable label as ``prediction``.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+    """
+    import numpy as np
+    import pandas as pd
+
+    result = pd.DataFrame({ids[0]: ids[1]})
+    if predicted is None:
+        result["prediction"] = np.asarray(labels, dtype=object)[np.argmax(proba, axis=1)]
+    else:
+        result["predictions"] = predicted
+    for column, label in enumerate(labels):
+        name = f"proba_{label}"
+        while name in result.columns:
+            name = "_" + name
+        result[name] = np.round(proba[:, column], 6)
+    return result
+
+
 def write_table(table, output, fmt):
     """Write ``table`` to ``output`` (a path or ``'-'``) as CSV, TSV or JSON Lines.
 

@@ -11,7 +11,7 @@ from. A message names where the problem is:
 - ``column 'title'``: the column, for tables;
 
 and callers that read from somewhere larger (a file, a partition) put that
-place in front with :func:`in_place`.
+place in front with :func:`error_with_place`.
 
 Tables of other libraries (polars, pyarrow, any object with the dataframe
 interchange protocol's ``__dataframe__`` or Arrow's ``__arrow_c_stream__``) are
@@ -63,7 +63,7 @@ def where(position, index=None, column=None):
     return place
 
 
-def in_place(exc, place):
+def error_with_place(exc, place):
     """``exc`` again, its message prefixed by the larger place it happened in.
 
     ``place`` is e.g. ``"file 'news.csv'"`` or ``"partition 3 of the Dask
@@ -502,7 +502,7 @@ __all__ = [
     "check_text_elements",
     "check_training_data",
     "check_y",
-    "in_place",
+    "error_with_place",
     "is_missing",
     "join_text_columns",
     "pair_columns",

@@ -22,6 +22,7 @@ __all__ = [
     "check_class_keys",
     "class_columns",
     "class_indices",
+    "entailment_column",
     "entailment_columns",
     "find_label_column",
     "fresh_head_labels",
@@ -71,6 +72,18 @@ def find_label_column(labels, prefix, override, parameter):
 
 def _starting_with(labels, prefix):
     return [i for i, label in enumerate(labels) if label.lower().startswith(prefix)]
+
+
+def entailment_column(labels, setting):
+    """The column of the model label that starts with ``entail``, which ``setting`` reads."""
+    matches = _starting_with(labels, ENTAILMENT)
+    if not matches:
+        raise InvalidValueError(
+            f"{setting} reads the premise chunk of highest entailment, but the model's labels "
+            f"{labels!r} have none starting with {ENTAILMENT!r}; set long_texts='truncate' "
+            "and split_hypothesis=False for this model."
+        )
+    return matches[0]
 
 
 class LogitColumnChoice(NamedTuple):

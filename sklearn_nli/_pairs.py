@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 from scipy.special import logsumexp
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -11,15 +9,18 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import _FittingMixin, _NLIEngineMixin, _ProbaFeaturesMixin, softmax
 from ._docstrings import fill_doc
+from ._errors import warn
 from ._inputs import as_pairs, check_learnable, check_training_data, check_y
 from ._labels import (
     class_columns,
     class_counts,
     class_indices,
+    entailment_column,
     fresh_head_labels,
     pair_label_mapping,
 )
-from ._params import DEFAULT_MODEL
+from ._long_texts import evidence_of_pairs, read_pairs
+from ._params import DEFAULT_MODEL, READING_PARAMETERS, check_params
 
 
 @fill_doc
@@ -47,6 +48,18 @@ class NLIPairScorer(
         default the classes of ``y`` are matched to the model's labels by
         name, ignoring case, and a binary ``y`` made of the entailment label and
         one other label gets ``P(other) = 1 - P(entailment)``.
+    %(long_texts)s
+        A pair's row is that of the premise chunk with the highest
+        entailment probability: a hypothesis supported anywhere in a long
+        premise is found there.
+    split_hypothesis : bool, default=False
+        Split each hypothesis into its sentences (a summary, an answer) and
+        score each sentence against the premise's chunks on its own.
+    hypothesis_aggregation : {"mean", "min"}, default="mean"
+        With ``split_hypothesis``: a pair's probabilities are the mean of its
+        sentences' rows (``"mean"``, as SummaC and AlignScore), or the row of
+        its least supported sentence (``"min"``: one unsupported sentence
+        makes the pair unsupported).
     %(n_epochs)s
     %(learning_rate)s
     train_batch_size : int, default=32
@@ -115,6 +128,10 @@ class NLIPairScorer(
         premise_column=None,
         hypothesis_column=None,
         label_map=None,
+        long_texts="chunk",
+        chunk_size=None,
+        split_hypothesis=False,
+        hypothesis_aggregation="mean",
         n_epochs=0,
         learning_rate=5e-5,
         train_batch_size=32,
@@ -134,6 +151,10 @@ class NLIPairScorer(
         self.premise_column = premise_column
         self.hypothesis_column = hypothesis_column
         self.label_map = label_map
+        self.long_texts = long_texts
+        self.chunk_size = chunk_size
+        self.split_hypothesis = split_hypothesis
+        self.hypothesis_aggregation = hypothesis_aggregation
         self.n_epochs = n_epochs
         self.learning_rate = learning_rate
         self.train_batch_size = train_batch_size
@@ -211,19 +232,17 @@ class NLIPairScorer(
         return self
 
     def _fine_tune_pairs(self, encoder, pairs, y, fitted, fresh_head, params):
-        from ._learning._training import ClassObjective, pair_examples
+        from ._learning._training import ClassObjective, make_pair_sampler
 
         head_labels = None
         if fresh_head:
             head_labels = fitted["model_labels_"]
-            warnings.warn(
+            warn(
                 f"model={self.model!r} is an encoder without a sequence-classification head: "
                 f"fitting creates a new head with the labels {head_labels!r} (the classes of "
                 "y), initialized at random and trained with the encoder.",
-                UserWarning,
-                stacklevel=5,  # the caller of fit
             )
-        examples = pair_examples(*pairs, class_indices(y, fitted["classes_"]))
+        examples = make_pair_sampler(*pairs, class_indices(y, fitted["classes_"]))
         objective = ClassObjective(fitted["_class_columns"])
         counts = class_counts(y, fitted["classes_"])
         return self._fine_tune(encoder, examples, objective, params, counts, head_labels)
@@ -231,16 +250,55 @@ class NLIPairScorer(
     def _pairs(self, X):
         return as_pairs(X, self.premise_column, self.hypothesis_column)
 
-    def _model_logits(self, X):
+    def _reading(self, X, always_chunks=False):
+        """The pairs read: a :class:`~sklearn_nli._long_texts.PairReading`, or truncated logits."""
         check_is_fitted(self)
+        check_params(self, READING_PARAMETERS[type(self).__name__])
         premises, hypotheses = self._pairs(X)
-        logits = self._engine().logits(premises, hypotheses, **self._run_options())
-        return logits.astype(np.float64)
+        engine, options = self._engine(), self._run_options()
+        if self.long_texts == "truncate" and not (self.split_hypothesis or always_chunks):
+            return engine.logits(premises, hypotheses, **options).astype(np.float64)
+        setting = f"long_texts={self.long_texts!r}, split_hypothesis={self.split_hypothesis!r}"
+        return read_pairs(
+            engine,
+            premises,
+            hypotheses,
+            entailment=lambda: entailment_column(self.model_labels_, setting),
+            chunk_size=self.chunk_size,
+            split=self.split_hypothesis,
+            aggregation=self.hypothesis_aggregation,
+            long_texts=self.long_texts,
+            options=options,
+        )
+
+    def _model_logits(self, X):
+        reading = self._reading(X)
+        return reading if isinstance(reading, np.ndarray) else reading.rows
 
     def _class_scores(self, X):
         """Unnormalised log-probability of each class, shape (n_samples, n_classes)."""
         logits = self._model_logits(X)
         return np.stack([logsumexp(logits[:, c], axis=1) for c in self._class_columns], axis=1)
+
+    def evidence(self, X):
+        """Say which part of each premise decided each pair: the chunk of highest entailment.
+
+        Parameters
+        ----------
+        %(X_pairs)s
+
+        Returns
+        -------
+        evidence : pandas.DataFrame
+            One row per pair (with ``split_hypothesis``, per pair and
+            hypothesis sentence), in pair order: ``row`` (the pair's position
+            in ``X``), ``sentence`` (the hypothesis, or its sentence),
+            ``start`` and ``end`` (the chunk's character span in the premise,
+            ``premise[start:end] == chunk``), ``chunk`` and ``score`` (the
+            chunk's entailment probability; NaN for a model with no label named
+            entailment).
+        """
+        return evidence_of_pairs(self._reading(X, always_chunks=True))
 
     def decision_function(self, X):
         """Compute the log-scores behind the probabilities.

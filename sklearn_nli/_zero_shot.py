@@ -37,7 +37,13 @@ from ._learning._unlabelled import (
     prior_vector,
     round_seeds,
 )
-from ._params import DEFAULT_MODEL, DEFAULT_TEMPLATE
+from ._long_texts import (
+    chunk_for_hypotheses,
+    combine_chunk_scores,
+    evidence_frame,
+    truncated_chunks,
+)
+from ._params import DEFAULT_MODEL, DEFAULT_TEMPLATE, READING_PARAMETERS, check_params
 
 _FIT_INPUT_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
 
@@ -88,6 +94,12 @@ class ZeroShotNLIClassifier(
         naming the row and column; "skip" leaves them out of the row's text,
         which joins the cells that are present (a row with no text at all is
         still an error). 1-D input never allows missing texts.
+    %(long_texts)s
+    chunk_aggregation : {"mean", "max"}, default="mean"
+        How a text read in several chunks gets its class probabilities:
+        ``"mean"``, the mean of its chunks' probabilities; ``"max"``, per
+        class the largest score over its chunks (the chunk that supports the
+        class best decides). A one-chunk text is read as it is either way.
     %(unlabelled_parameters)s
     %(n_epochs)s
     %(learning_rate)s
@@ -180,6 +192,9 @@ class ZeroShotNLIClassifier(
         entailment_label=None,
         contradiction_label=None,
         missing_text="error",
+        long_texts="chunk",
+        chunk_size=None,
+        chunk_aggregation="mean",
         class_prior=None,
         self_training_rounds=0,
         pseudo_labels_per_class=100,
@@ -208,6 +223,9 @@ class ZeroShotNLIClassifier(
         self.entailment_label = entailment_label
         self.contradiction_label = contradiction_label
         self.missing_text = missing_text
+        self.long_texts = long_texts
+        self.chunk_size = chunk_size
+        self.chunk_aggregation = chunk_aggregation
         self.class_prior = class_prior
         self.self_training_rounds = self_training_rounds
         self.pseudo_labels_per_class = pseudo_labels_per_class
@@ -314,20 +332,27 @@ class ZeroShotNLIClassifier(
         from ._learning._training import (
             BinaryObjective,
             ListwiseObjective,
-            label_examples,
-            multi_label_examples,
+            make_label_sampler,
+            make_multi_label_sampler,
         )
 
         encoder = self._encoder()
         columns = task.label_choice.resolve(encoder.labels)
+        counts = class_counts(labels, task.classes)
+        if params["long_texts"] == "chunk":  # every chunk of a text with the text's label
+            chunked = chunk_for_hypotheses(
+                encoder, texts, task.hypotheses, params["chunk_size"], params["max_length"]
+            )
+            texts, labels = chunked.chunks, np.asarray(labels)[chunked.owner]
         if self.multi_label:
-            examples = multi_label_examples(texts, labels, task.hypotheses, params["max_negatives"])
+            examples = make_multi_label_sampler(
+                texts, labels, task.hypotheses, params["max_negatives"]
+            )
             objective = BinaryObjective(*columns)
         else:
             targets = class_indices(labels, task.classes)
-            examples = label_examples(texts, targets, task.hypotheses, params["max_negatives"])
+            examples = make_label_sampler(texts, targets, task.hypotheses, params["max_negatives"])
             objective = ListwiseObjective(*columns)
-        counts = class_counts(labels, task.classes)
         fitted = self._fine_tune(
             encoder, examples, objective, params, counts, description=description
         )
@@ -352,9 +377,7 @@ class ZeroShotNLIClassifier(
         def score(model, is_last=True):
             """Entailment logits of every text; a model that is not the last is not kept."""
             engine = self._engine(model, keep=is_last)
-            options = self._run_options()
-            logits = engine.cross_logits(texts, task.hypotheses, columns=columns[:1], **options)
-            return logits[:, :, 0].astype(np.float64)
+            return self._read(texts, engine, columns[:1], task.hypotheses)[0]
 
         scores = score(fitted.get("fine_tuned_model_"), is_last=not rounds)
         if rounds:
@@ -424,22 +447,50 @@ class ZeroShotNLIClassifier(
 
     # ---------------------------------------------------------- prediction
 
-    def _entailment_logits(self, X):
-        """Entailment (and contradiction) logits, each (n_samples, n_classes), float32."""
-        check_is_fitted(self)
-        texts = self._texts(X, reset=False)
-        engine = self._engine()
+    def _columns(self, engine):
         columns = getattr(self, "_logit_columns", None)
         if columns is None:  # a zero-shot fit does not load the model: resolved from its choice
             columns = self._label_choice.resolve(engine.labels)
+        return columns
+
+    def _read(self, texts, engine, columns, hypotheses):
+        """Each text's scores without class offsets, its chunks (None: truncated) and theirs.
+
+        A score is the entailment logit (single-label) or the entailment minus
+        the contradiction logit (multi-label) of a class's hypothesis.
+        """
         options = self._run_options()
-        logits = engine.cross_logits(texts, self.hypotheses_, columns=columns, **options)
-        if not self.multi_label:
-            offsets = getattr(self, "class_offsets_", None)
-            if offsets is not None:
-                return logits[:, :, 0] + offsets, None
-            return logits[:, :, 0], None
-        return logits[:, :, 0], logits[:, :, 1]
+        chunked = None
+        if self.long_texts == "chunk":
+            max_length = options["max_length"]
+            chunked = chunk_for_hypotheses(
+                engine.encoder, texts, hypotheses, self.chunk_size, max_length
+            )
+        premises = texts if chunked is None else chunked.chunks
+        logits = engine.cross_logits(premises, hypotheses, columns=columns, **options)
+        logits = logits.astype(np.float64)
+        chunk_scores = logits[:, :, 0] if len(columns) == 1 else logits[:, :, 0] - logits[:, :, 1]
+        if chunked is None:
+            return chunk_scores, None, chunk_scores
+        aggregation, multi_label = self.chunk_aggregation, len(columns) == 2
+        scores = combine_chunk_scores(chunk_scores, chunked, aggregation, multi_label)
+        return scores, chunked, chunk_scores
+
+    def _scores(self, X, *, evidence=False):
+        """Each text's scores with the class offsets: ``predict_proba``'s softmax or sigmoid."""
+        check_is_fitted(self)
+        check_params(self, READING_PARAMETERS[type(self).__name__])
+        texts = self._texts(X, reset=False)
+        engine = self._engine()
+        scores, chunked, chunk_scores = self._read(
+            texts, engine, self._columns(engine), self.hypotheses_
+        )
+        offsets = getattr(self, "class_offsets_", None)
+        if evidence:
+            if chunked is None:
+                chunked = truncated_chunks(engine.encoder, texts, self.hypotheses_, self.max_length)
+            return texts, chunked, chunk_scores if offsets is None else chunk_scores + offsets
+        return scores if offsets is None else scores + offsets
 
     def decision_function(self, X):
         """Compute the scores behind the probabilities.
@@ -455,15 +506,13 @@ class ZeroShotNLIClassifier(
             (``predict_proba`` is their softmax); with 2 classes, as in
             scikit-learn, the difference of the two (second minus first).
             Multi-label: entailment minus contradiction logit per label
-            (``predict_proba`` is its sigmoid).
+            (``predict_proba`` is its sigmoid). A text read in several chunks
+            gets its chunks' scores combined (``chunk_aggregation``).
         """
-        entailment, contradiction = self._entailment_logits(X)
-        entailment = entailment.astype(np.float64)
-        if contradiction is not None:
-            return entailment - contradiction
-        if entailment.shape[1] == 2:
-            return entailment[:, 1] - entailment[:, 0]
-        return entailment
+        scores = self._scores(X)
+        if not self.multi_label and scores.shape[1] == 2:
+            return scores[:, 1] - scores[:, 0]
+        return scores
 
     def predict_proba(self, X):
         """Class probabilities, columns in ``classes_`` order.
@@ -478,10 +527,30 @@ class ZeroShotNLIClassifier(
             Single-label: softmax over the classes' entailment logits (rows sum
             to 1). Multi-label: ``sigmoid(entailment - contradiction)`` per label.
         """
-        entailment, contradiction = self._entailment_logits(X)
-        if contradiction is not None:
-            return expit(entailment.astype(np.float64) - contradiction)
-        return softmax(entailment)
+        scores = self._scores(X)
+        return expit(scores) if self.multi_label else softmax(scores)
+
+    def evidence(self, X):
+        """Say which part of each text decided each class: the chunk of highest probability.
+
+        Parameters
+        ----------
+        %(X_texts)s
+
+        Returns
+        -------
+        evidence : pandas.DataFrame
+            One row per text and class, in text order: ``row`` (the text's
+            position in ``X``), ``class``, ``start`` and ``end`` (the chunk's
+            character span in the text, ``text[start:end] == chunk``),
+            ``chunk`` and ``score`` (the chunk's probability of the class, as
+            ``predict_proba`` computes it for a one-chunk text). With
+            ``long_texts="truncate"`` the chunk is the part of the text the
+            model reads.
+        """
+        texts, chunked, chunk_scores = self._scores(X, evidence=True)
+        proba = expit(chunk_scores) if self.multi_label else softmax(chunk_scores)
+        return evidence_frame(chunked, proba, self.classes_, "class")
 
     def predict(self, X):
         """Predicted class (single-label) or indicator matrix (multi-label).

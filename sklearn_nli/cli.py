@@ -29,6 +29,7 @@ from ._files import (
     one_line,
     output_format,
     read_table,
+    results_table,
     silence_stdout,
     write_table,
 )
@@ -181,13 +182,13 @@ def _version():
 @contextlib.contextmanager
 def _about(source, option=None):
     """Put the file (and the option that chose the column) in front of a data error."""
-    from ._inputs import in_place
+    from ._inputs import error_with_place
 
     try:
         yield
     except InputError as exc:
         place = "standard input" if source == "-" else f"file {source!r}"
-        raise in_place(exc, place + (f" ({option})" if option else "")) from None
+        raise error_with_place(exc, place + (f" ({option})" if option else "")) from None
 
 
 def _load(args, fmt):
@@ -305,7 +306,7 @@ def _run_classify(args):
         ]
         if out_format != "jsonl":
             predicted = [";".join(row) for row in predicted]
-    _write_results(args, out_format, ids, labels, proba, predicted)
+    write_table(results_table(ids, labels, proba, predicted), args.output, out_format)
 
 
 def _run_pairs(args):
@@ -333,29 +334,11 @@ def _run_pairs(args):
     labels = list(scorer.model_labels_)
     with _about(args.input):
         proba = scorer.predict_proba(table)[:, _order(scorer.classes_, labels)]
-    _write_results(args, out_format, ids, labels, proba, None)
+    write_table(results_table(ids, labels, proba), args.output, out_format)
 
 
 def _order(classes, labels):
     return [list(classes).index(label) for label in labels]
-
-
-def _write_results(args, out_format, ids, labels, proba, predicted):
-    """One row per input row: its id, the prediction and a probability column per label."""
-    import numpy as np
-    import pandas as pd
-
-    result = pd.DataFrame({ids[0]: ids[1]})
-    if predicted is None:
-        result["prediction"] = np.asarray(labels, dtype=object)[np.argmax(proba, axis=1)]
-    else:
-        result["predictions"] = predicted
-    for column, label in enumerate(labels):
-        name = f"proba_{label}"
-        while name in result.columns:
-            name = "_" + name
-        result[name] = np.round(proba[:, column], 6)
-    write_table(result, args.output, out_format)
 
 
 # --------------------------------------------------------------------------

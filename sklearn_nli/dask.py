@@ -23,7 +23,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._docstrings import fill_doc
 from ._errors import InputError, InvalidTypeError
-from ._inputs import in_place, pair_columns, reject_non_collections, select_columns
+from ._inputs import error_with_place, pair_columns, reject_non_collections, select_columns
 from ._pairs import NLIPairScorer
 
 __all__ = ["predict", "predict_proba"]
@@ -143,7 +143,7 @@ def _run(data, estimator, method, number=None, bag=False, partition_info=None):
     try:
         result = getattr(estimator, method)(data)
     except InputError as exc:
-        raise in_place(exc, f"partition {number} of the Dask collection") from None
+        raise error_with_place(exc, f"partition {number} of the Dask collection") from None
     if isinstance(meta, pd.Series):
         return pd.Series(result, index=index, name=meta.name, dtype=meta.dtype)
     return pd.DataFrame(np.asarray(result), index=index, columns=meta.columns)

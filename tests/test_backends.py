@@ -51,7 +51,7 @@ class FakeBackend(Backend):
         return True
 
     @classmethod
-    def unsupported(cls, device, precision):
+    def unsupported_reason(cls, device, precision):
         return None if precision == "fp32" else f"backend='fake' runs fp32 only, got {precision!r}."
 
     @classmethod

@@ -72,3 +72,99 @@ def test_each_target_message_is_written_once():
             if message in value
         ]
         assert places == ["_inputs.py"], (message, places)
+
+
+# --------------------------------------------------------------------------
+# the import graph
+
+
+def _module_name(path):
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _import_graph():
+    """``{module: {module it imports}}`` for every module of the package.
+
+    Every import statement counts, at module level or inside a function;
+    relative ones are resolved against the module's package. ``from p import
+    x`` is an edge to the submodule ``p.x`` when there is one, else to ``p``.
+    """
+    paths = {_module_name(path): path for path in _sources("sklearn_nli")}
+    graph = {}
+    for name, path in paths.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        edges = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:
+                    base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1])
+                    base = ".".join(filter(None, (base, node.module)))
+                else:
+                    base = node.module
+                targets = [f"{base}.{alias.name}" for alias in node.names]
+                targets = [t if t in paths else base for t in targets]
+            else:
+                continue
+            for target in targets:
+                while target and target not in paths:  # `import sklearn_nli.x.y` names a module
+                    target = target.rpartition(".")[0]
+                if target:
+                    edges.add(target)
+        graph[name] = edges
+    return graph
+
+
+def _find_cycle(graph):
+    """A list of modules ``[a, b, ..., a]`` each importing the next, or None."""
+    state, stack = {}, []
+
+    def visit(module):
+        state[module] = "open"
+        stack.append(module)
+        for target in sorted(graph[module]):
+            if state.get(target) == "open":
+                return stack[stack.index(target) :] + [target]
+            if target not in state:
+                cycle = visit(target)
+                if cycle:
+                    return cycle
+        state[module] = "done"
+        stack.pop()
+        return None
+
+    for module in sorted(graph):
+        if module not in state:
+            cycle = visit(module)
+            if cycle:
+                return cycle
+    return None
+
+
+def test_the_import_graph_resolves_relative_and_lazy_imports():
+    graph = _import_graph()
+    assert "sklearn_nli._errors" in graph["sklearn_nli._runtime._backends._torch"]
+    # `from . import get_backend` inside a function: the package, not a submodule
+    assert "sklearn_nli._runtime._backends" in graph["sklearn_nli._runtime._backends._torch"]
+    assert "sklearn_nli" in graph["sklearn_nli.cli"]  # `from . import __version__`
+    assert "sklearn_nli._inputs" in graph["sklearn_nli.cli"]  # inside a function
+
+
+def test_no_import_cycle():
+    cycle = _find_cycle(_import_graph())
+    assert cycle is None, "import cycle: " + " -> ".join(cycle)
+
+
+def test_no_estimator_module_imports_a_backend():
+    """Estimators reach the backends through the runtime (the engine, the devices)."""
+    graph = _import_graph()
+    estimators = ("_zero_shot", "_pairs", "_base", "cli", "dask")
+    offenders = [
+        f"{module} imports {target}"
+        for module in (f"sklearn_nli.{name}" for name in estimators)
+        for target in sorted(graph[module])
+        if (target + ".").startswith("sklearn_nli._runtime._backends.")
+    ]
+    assert not offenders, "\n".join(offenders)

@@ -46,7 +46,8 @@ def _zero_shot_reference(model_path, texts, labels, multi_label):
 FP32_BACKENDS = [
     name
     for name in backend_names()
-    if get_backend(name).is_available() and get_backend(name).unsupported("cpu", "fp32") is None
+    if get_backend(name).is_available()
+    and get_backend(name).unsupported_reason("cpu", "fp32") is None
 ]
 
 

@@ -110,7 +110,9 @@ def test_mixed_elements_fail_with_the_documented_errors(classifiers, texts):
 
 
 def test_long_text_is_truncated_to_the_model_limit(tiny_model):
-    clf = ZeroShotNLIClassifier(tiny_model, candidate_labels=LABELS, device="cpu").fit()
+    clf = ZeroShotNLIClassifier(
+        tiny_model, candidate_labels=LABELS, device="cpu", long_texts="truncate"
+    ).fit()
     head = "a man plays guitar in the park " * 30  # past the 128-token limit
     long = head + "and then the market news " * 5000
     proba = clf.predict_proba([long])
@@ -122,7 +124,7 @@ def test_long_text_is_truncated_to_the_model_limit(tiny_model):
 
 def test_max_length_truncates_the_text_not_the_hypothesis(tiny_model):
     clf = ZeroShotNLIClassifier(
-        tiny_model, candidate_labels=LABELS, device="cpu", max_length=20
+        tiny_model, candidate_labels=LABELS, device="cpu", max_length=20, long_texts="truncate"
     ).fit()
     text = "a man plays guitar in the park on sunday with a dog and a cat"
     np.testing.assert_allclose(

@@ -1,4 +1,4 @@
-"""The self-training loop on its own, with fake fine-tuning and scoring, and its use by the estimator."""
+"""The self-training loop alone, with fake fine-tuning and scoring, and the estimator's use."""
 
 import warnings
 

@@ -15,8 +15,9 @@ import torch
 from scipy.special import softmax
 
 from sklearn_nli import NLIPairScorer, ZeroShotNLIClassifier
+from sklearn_nli._checks import Flag
 from sklearn_nli._inputs import as_1d_texts, as_pairs, cells_as_text, check_text_elements
-from sklearn_nli._params import Flag, check_param
+from sklearn_nli._params import check_param
 from sklearn_nli._runtime._engine import get_engine
 
 TOPICS = ["sports", "politics", "business"]

@@ -18,15 +18,7 @@ from typing import Any
 
 import numpy as np
 
-try:  # TEMP until _errors.warn lands
-    from .._errors import warn
-except ImportError:
-    import warnings
-
-    def warn(message):
-        warnings.warn(message, UserWarning, stacklevel=7)
-
-
+from .._errors import warn
 from ._unlabelled import match_prior, select_confident, softmax
 
 __all__ = ["SelfTrainingResult", "self_train"]
@@ -172,4 +164,3 @@ def _provenance(n_texts, labelled, targets, chosen):
         final_targets[row] = target
         labeled_iter[row] = first
     return final_targets, labeled_iter
-

@@ -1,9 +1,11 @@
 """Fine-tuning: labelled (premise, hypotheses, target) groups in, gradient steps out.
 
-One job: the estimators turn their labelled data into *examples* (a premise,
-the hypotheses it is paired with, and a target) and an *objective* (the loss of
-a batch of examples, computed from the model's logits), and :func:`fine_tune`
-trains a fresh copy of the network on them, following a :class:`Recipe`.
+One job: the estimators turn their labelled data into an *epoch sampler* (a
+function of a ``RandomState`` returning one epoch's *examples*: a premise, the
+hypotheses it is paired with, and a target; ``make_*_sampler`` build them) and
+an *objective* (the loss of a batch of examples, computed from the model's
+logits), and :func:`fine_tune` trains a fresh copy of the network on them,
+following a :class:`Recipe`.
 Tokenizing and padding are the :class:`~sklearn_nli._runtime._encoder.PairEncoder`'s,
 exactly as at prediction, so a pair is seen the same way in training and in
 use; training never builds a prediction engine of the model.
@@ -48,9 +50,9 @@ __all__ = [
     "ListwiseObjective",
     "Recipe",
     "fine_tune",
-    "label_examples",
-    "multi_label_examples",
-    "pair_examples",
+    "make_label_sampler",
+    "make_multi_label_sampler",
+    "make_pair_sampler",
 ]
 
 logger = logging.getLogger("sklearn_nli")
@@ -58,21 +60,22 @@ logger = logging.getLogger("sklearn_nli")
 # Largest gradient norm; larger gradients are scaled down to it.
 MAX_GRAD_NORM = 1.0
 
-# ------------------------------------------------------------------ examples
+# ---------------------------------------------------------- epoch samplers
 
 
-def label_examples(texts, targets, hypotheses, max_negatives):
-    """Single-label examples: each text with its label's hypothesis first, then negatives.
+def make_label_sampler(texts, targets, hypotheses, max_negatives):
+    """The epoch sampler of single-label texts: each with its label's hypothesis first.
 
-    Returns a function of a ``RandomState`` giving one epoch's examples: the
-    negatives are all the other hypotheses, or, when there are more than
-    ``max_negatives``, that many drawn afresh each epoch. Every group has the
-    same size, and its target is 0, the position of the true hypothesis.
+    Returns ``sample_epoch(rng)``, a function of a ``RandomState`` giving one
+    epoch's examples: each text with its label's hypothesis, then negatives, all
+    the other hypotheses or, when there are more than ``max_negatives``, that
+    many drawn afresh each epoch. Every group has the same size, and its target
+    is 0, the position of the true hypothesis.
     """
     n_classes = len(hypotheses)
     n_negatives = min(max_negatives, n_classes - 1)
 
-    def epoch(rng):
+    def sample_epoch(rng):
         examples = []
         for text, target in zip(texts, targets):
             others = [k for k in range(n_classes) if k != target]
@@ -82,17 +85,18 @@ def label_examples(texts, targets, hypotheses, max_negatives):
             examples.append((text, group, 0))
         return examples
 
-    return epoch
+    return sample_epoch
 
 
-def multi_label_examples(texts, indicator, hypotheses, max_negatives):
-    """Multi-label examples: each text with its labels' hypotheses (1) and others (0).
+def make_multi_label_sampler(texts, indicator, hypotheses, max_negatives):
+    """The epoch sampler of multi-label texts: each with its labels' hypotheses (1) and others (0).
 
-    All of a text's positive labels, and its negative ones, or ``max_negatives``
-    of them drawn afresh each epoch when there are more.
+    Returns ``sample_epoch(rng)``, giving one epoch's examples: all of a text's
+    positive labels, and its negative ones, or ``max_negatives`` of them drawn
+    afresh each epoch when there are more.
     """
 
-    def epoch(rng):
+    def sample_epoch(rng):
         examples = []
         for text, row in zip(texts, indicator):
             positives = np.flatnonzero(row == 1).tolist()
@@ -103,13 +107,17 @@ def multi_label_examples(texts, indicator, hypotheses, max_negatives):
             examples.append((text, group, (1.0,) * len(positives) + (0.0,) * len(negatives)))
         return examples
 
-    return epoch
+    return sample_epoch
 
 
-def pair_examples(premises, hypotheses, targets):
-    """Pair examples: each (premise, hypothesis) with the index of its class."""
+def make_pair_sampler(premises, hypotheses, targets):
+    """The epoch sampler of pairs: each (premise, hypothesis) with its class, every epoch."""
     examples = [(p, (h,), int(t)) for p, h, t in zip(premises, hypotheses, targets)]
-    return lambda rng: examples
+
+    def sample_epoch(rng):
+        return examples
+
+    return sample_epoch
 
 
 # ---------------------------------------------------------------- objectives
@@ -210,16 +218,16 @@ class Recipe:
     description: str = "Fine-tuning"
 
 
-def fine_tune(encoder, examples, objective, recipe, head_labels=None):
-    """Train a fresh copy of ``encoder``'s network on ``examples``; return ``(network, losses)``.
+def fine_tune(encoder, sample_epoch, objective, recipe, head_labels=None):
+    """Train a fresh copy of ``encoder``'s network on sampled epochs; return ``(network, losses)``.
 
     Parameters
     ----------
     encoder : PairEncoder
         Tokenizes and pads the pairs, and loads the network to train.
-    examples : callable
-        ``examples(rng)`` returns one epoch's examples, ``(premise,
-        hypotheses, target)`` tuples.
+    sample_epoch : callable
+        The epoch sampler: ``sample_epoch(rng)`` returns one epoch's examples,
+        ``(premise, hypotheses, target)`` tuples (``make_*_sampler`` build one).
     objective : ListwiseObjective, BinaryObjective or ClassObjective
         The loss of a batch of examples.
     recipe : Recipe
@@ -247,7 +255,7 @@ def fine_tune(encoder, examples, objective, recipe, head_labels=None):
         torch.manual_seed(seed)
         network = encoder.trainable_network(head_labels).to(device)
         trainer = _Trainer(encoder, network, objective, recipe)
-        epochs = [examples(rng) for _ in range(recipe.n_epochs)]
+        epochs = [sample_epoch(rng) for _ in range(recipe.n_epochs)]
         steps_per_epoch = [math.ceil(len(e) / recipe.batch_size) for e in epochs]
         total = sum(steps_per_epoch)
         trainer.configure(total)

@@ -19,7 +19,7 @@ import os
 import threading
 from contextlib import contextmanager
 
-from .._params import Integer
+from .._checks import Integer
 from ._cache import DEFAULT_CAPACITY
 
 __all__ = ["config_context", "get_config", "set_config"]
@@ -64,7 +64,7 @@ _CHECKS = {
 }
 
 
-def _checked(values):
+def _checked_settings(values):
     """``values`` without its ``None`` entries, each checked; unknown keys are a TypeError."""
     unknown = sorted(set(values) - set(_DEFAULTS))
     if unknown:
@@ -149,7 +149,7 @@ def set_config(result_cache_size=None, export_cache_dir=None):
     10000
     >>> set_config(result_cache_size=100_000)  # back to the default
     """
-    values = _checked(
+    values = _checked_settings(
         {"result_cache_size": result_cache_size, "export_cache_dir": export_cache_dir}
     )
     with _global_lock:
@@ -200,7 +200,7 @@ def config_context(**kwargs):
     >>> get_config()["result_cache_size"]
     100000
     """
-    values = _checked(kwargs)
+    values = _checked_settings(kwargs)
     overrides = _thread_overrides()
     previous = dict(overrides)
     overrides.update(values)

@@ -1,12 +1,13 @@
-"""Devices: what a ``device`` parameter means on this machine, and running out of memory."""
+"""Devices: what a ``device`` parameter means here, bf16 the CPU emulates, running out of memory."""
 
 from __future__ import annotations
 
 import torch
 
 from .._errors import InvalidValueError
+from ._backends._torch import warn_if_bf16_is_emulated  # fine-tuning warns as prediction does
 
-__all__ = ["OUT_OF_MEMORY", "mps_available", "resolve_device"]
+__all__ = ["OUT_OF_MEMORY", "mps_available", "resolve_device", "warn_if_bf16_is_emulated"]
 
 # torch 2.5 and later name it; before, CUDA's is the one there is.
 OUT_OF_MEMORY = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)

@@ -114,7 +114,7 @@ class PairEncoder:
             "input_ids": tokenizer.pad_token_id or 0,
             "token_type_ids": tokenizer.pad_token_type_id,
         }
-        self._lock = threading.Lock()
+        self.lock = threading.Lock()
 
     @classmethod
     def from_pretrained(cls, model):
@@ -150,7 +150,7 @@ class PairEncoder:
         """Token ids of the pairs ``(premises[i], hypotheses[i])``; the premise is truncated."""
         max_length = int(max_length or self.default_max_length)
         try:
-            with self._lock:
+            with self.lock:
                 encoding = self.tokenizer(
                     premises,
                     hypotheses,

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import importlib
 import logging
-import warnings
 
-from ..._errors import BackendError, InvalidValueError, MissingExtraError
+from ..._checks import Choice
+from ..._errors import BackendError, InvalidValueError, MissingExtraError, warn
 
 _REGISTRY: dict = {}
 logger = logging.getLogger("sklearn_nli")
@@ -39,6 +39,11 @@ def backend_names():
     return tuple(_REGISTRY)
 
 
+def backend_choices():
+    """The values of the ``backend`` parameter: ``"auto"``, then :func:`backend_names`."""
+    return ("auto", *backend_names())
+
+
 def get_backend(name):
     """The Backend class registered as ``name``."""
     backend = _REGISTRY[name]
@@ -58,12 +63,10 @@ def resolve_backend(backend, device, precision):
     then tries them in order).
     """
     if backend != "auto":
-        if backend not in _REGISTRY:
-            from ..._params import check_param
-
-            check_param("backend", backend)
+        if backend not in _REGISTRY:  # the parameter table's check, in its words
+            Choice("backend", backend_choices).check(backend)
         cls = get_backend(backend)
-        reason = cls.unsupported(device, precision)
+        reason = cls.unsupported_reason(device, precision)
         if reason is not None:
             raise InvalidValueError(reason)
         if not cls.is_available():
@@ -87,11 +90,13 @@ def _reason(backend, name, device, precision, skipped):
 def _candidates(device, precision):
     backends = [get_backend(name) for name in _REGISTRY]
     candidates = [
-        cls for cls in backends if cls.is_available() and cls.unsupported(device, precision) is None
+        cls
+        for cls in backends
+        if cls.is_available() and cls.unsupported_reason(device, precision) is None
     ]
     if not candidates:
         # The last backend is the one that runs most things: its reason is the useful one.
-        raise InvalidValueError(backends[-1].unsupported(device, precision))
+        raise InvalidValueError(backends[-1].unsupported_reason(device, precision))
     return candidates
 
 
@@ -117,7 +122,7 @@ def build_runner(backend, network, device, precision, probe, model_name):
                     raise
                 raise BackendError(f"{message}. Use backend='torch'.") from exc
             fallback = get_backend(names[position + 1]).title
-            warnings.warn(f"{message}. Running it with {fallback} instead.", stacklevel=4)
+            warn(f"{message}. Running it with {fallback} instead.")
             skipped.append(f"{name} failed: {exc}")
             continue
         reason = _reason(backend, name, device, precision, skipped)

@@ -49,7 +49,7 @@ class Backend:
         What it is and what it runs, for the ``backend`` parameter's
         documentation (which lists the registered backends).
     cpu_precisions : tuple of str
-        The precisions it runs on the CPU (for the default :meth:`unsupported`).
+        The precisions it runs on the CPU (for the default :meth:`unsupported_reason`).
     """
 
     name = ""
@@ -70,7 +70,7 @@ class Backend:
         return " and ".join(cls.modules)
 
     @classmethod
-    def unsupported(cls, device, precision):
+    def unsupported_reason(cls, device, precision):
         """None if it runs ``precision`` on ``device``; else the message saying why not.
 
         By default: the CPU only, at the precisions of ``cls.cpu_precisions``.

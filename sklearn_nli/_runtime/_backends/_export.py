@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..._errors import warn
 from .._config import get_config
 from ._torch import TorchRunner, as_tensors
 
@@ -127,11 +128,10 @@ def exported_graph(network, example, refresh=False, variant=None):
     try:
         _write_atomically(path, data)
     except OSError as exc:
-        warnings.warn(
+        warn(
             f"Could not store the exported model in {str(folder)!r} ({exc}); it will be "
             "exported again by the next process. set_config(export_cache_dir=...) names "
-            "another folder, or False turns the cache off.",
-            stacklevel=2,
+            "another folder, or False turns the cache off."
         )
         return ExportedGraph(data)
     return ExportedGraph(data, path)
@@ -178,15 +178,16 @@ def build_checked(network, probe, make_runner, tolerance=PROBE_TOLERANCE, varian
     example = as_tensors(probe["export"])
     graph = exported_graph(network, example, variant=variant)
     try:
-        return _checked(make_runner(graph), probe, expected, tolerance)
+        return _runner_matching_torch(make_runner(graph), probe, expected, tolerance)
     except Exception:
         if not graph.from_cache:
             raise
     graph = exported_graph(network, example, refresh=True, variant=variant)
-    return _checked(make_runner(graph), probe, expected, tolerance)
+    return _runner_matching_torch(make_runner(graph), probe, expected, tolerance)
 
 
-def _checked(runner, probe, expected, tolerance):
+def _runner_matching_torch(runner, probe, expected, tolerance):
+    """``runner`` itself, once its logits on the probe batch match torch's ``expected``."""
     got = runner(probe["check"])
     if not np.allclose(got, expected, rtol=tolerance, atol=tolerance):
         raise RuntimeError(

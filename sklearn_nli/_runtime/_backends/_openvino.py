@@ -44,8 +44,8 @@ class OpenVINOBackend(Backend):
     cpu_precisions = ("fp32", "bf16")
 
     @classmethod
-    def unsupported(cls, device, precision):
-        reason = super().unsupported(device, precision)
+    def unsupported_reason(cls, device, precision):
+        reason = super().unsupported_reason(device, precision)
         if reason is None and precision == "bf16" and cls.is_available():
             native, seen = native_bf16()
             if not native:

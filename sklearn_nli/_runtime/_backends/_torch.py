@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-import warnings
 
 import torch
 
-from ..._errors import InvalidValueError
+from ..._errors import InvalidValueError, warn
 from ._base import Backend
 from ._cpu import cpu_flags, native_bf16_flags
 
@@ -18,7 +17,7 @@ class TorchBackend(Backend):
     summary = "the model as loaded, eager, on any device; fp32, and bf16 or fp16 by autocast"
 
     @classmethod
-    def unsupported(cls, device, precision):
+    def unsupported_reason(cls, device, precision):
         kind = device.split(":")[0]
         if precision == "fp16" and kind == "cpu":
             return "precision='fp16' is for GPUs; on the CPU use precision='bf16' or 'int8'."
@@ -36,22 +35,21 @@ class TorchBackend(Backend):
 
     @classmethod
     def build(cls, network, device, precision, probe):
-        reason = cls.unsupported(device, precision)
+        reason = cls.unsupported_reason(device, precision)
         if reason is not None:
             raise InvalidValueError(reason)
         if precision == "bf16" and device == "cpu":
-            warn_if_bf16_is_emulated("precision='bf16'", stacklevel=6)
+            warn_if_bf16_is_emulated("precision='bf16'")
         return TorchRunner(network.to(device), device, precision)
 
 
-def warn_if_bf16_is_emulated(setting, stacklevel):
+def warn_if_bf16_is_emulated(setting):
     """Warn that ``setting`` (bf16 autocast on the CPU) is emulated where the CPU lacks bf16."""
     if cpu_flags() and not native_bf16_flags():
-        warnings.warn(
+        warn(
             f"{setting} on this CPU runs torch's bf16 autocast without native bf16 "
             "instructions (no avx512_bf16 or amx_bf16 in its flags): it is emulated, many "
-            "times slower than fp32 (0.08x measured on an AVX2 host). Use 'fp32'.",
-            stacklevel=stacklevel,
+            "times slower than fp32 (0.08x measured on an AVX2 host). Use 'fp32'."
         )
 
 
