@@ -27,8 +27,9 @@ import sys
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from sklearn.utils.validation import check_array, validate_data
 
-from ._errors import InputError, InvalidInputTypeError, InvalidInputValueError
+from ._errors import InputError, InvalidInputTypeError, InvalidInputValueError, InvalidValueError
 
 # --------------------------------------------------------------------------
 # locations and messages
@@ -501,6 +502,7 @@ __all__ = [
     "check_partly_labelled_y",
     "check_text_elements",
     "check_training_data",
+    "check_unlabelled_fit",
     "check_y",
     "error_with_place",
     "is_missing",
@@ -508,5 +510,88 @@ __all__ = [
     "pair_columns",
     "reject_non_collections",
     "select_columns",
+    "text_per_sample",
     "where",
 ]
+
+
+def text_per_sample(estimator, X, *, reset, missing="error"):
+    """Validate ``X`` (1-D texts or 2-D text columns) for ``estimator``; one text per sample.
+
+    2-D input goes through scikit-learn's ``validate_data`` (``reset`` as
+    there), which records ``n_features_in_`` and ``feature_names_in_``.
+    """
+    X = as_pandas(X)
+    texts = as_1d_texts(X)
+    if texts is not None:
+        if not reset and hasattr(estimator, "n_features_in_"):
+            raise InvalidValueError(
+                f"X is 1-D, but {type(estimator).__name__} was fitted on 2-D input with "
+                f"{estimator.n_features_in_} text columns; pass the same columns."
+            )
+        return texts
+    index = getattr(X, "index", None)
+    columns = list(X.columns) if hasattr(X, "columns") else None
+    kwargs = {"dtype": None, "ensure_all_finite": False}
+    if reset or hasattr(estimator, "n_features_in_"):
+        cells = validate_data(estimator, X, reset=reset, **kwargs)
+    else:
+        cells = check_array(X, **kwargs)
+    cells = cells_as_text(cells, "X", index=index, columns=columns, missing=missing)
+    return join_text_columns(cells, "X", index=index)
+
+
+def check_unlabelled_fit(params, texts, y):
+    """Check a fit that learns from unlabelled texts: ``(labels, unlabelled mask)``.
+
+    ``labels`` holds the checked labels of the labelled texts (None when no
+    text has one); a ``-1`` in ``y`` marks an unlabelled text, and no ``y``
+    makes every text unlabelled.
+    """
+    rounds, n_epochs = params["self_training_rounds"], params["n_epochs"]
+    wanted = " and ".join(
+        f"{name}={params[name]!r}"
+        for name in ("class_prior", "self_training_rounds")
+        if params[name] not in (None, 0)
+    )
+    if params["multi_label"]:
+        raise InvalidValueError(
+            f"{wanted} work in single-label mode only; with multi_label=True "
+            "set class_prior=None and self_training_rounds=0."
+        )
+    if texts is None:
+        raise InvalidValueError(
+            f"{wanted} learn from the texts to classify, but fit got no X: "
+            "pass them as X (unlabelled ones marked -1 in y, or no y at all)."
+        )
+    if rounds and n_epochs == 0:
+        raise InvalidValueError(
+            f"self_training_rounds={rounds} fine-tunes the model on its pseudo-labels in "
+            "each round, for n_epochs epochs, but n_epochs=0: set n_epochs (2 is a good "
+            "start on unlabelled texts alone)."
+        )
+    if y is None:
+        labels, unlabelled = None, np.ones(len(texts), dtype=bool)
+    else:
+        labels, unlabelled = check_partly_labelled_y(y, len(texts))
+    if y is not None and labels is None and params["candidate_labels"] is None:
+        raise InvalidValueError(
+            "y marks every text as unlabelled (-1) and candidate_labels is not set, so "
+            "there are no classes: set candidate_labels, or label some texts."
+        )
+    if rounds and not unlabelled.any():
+        raise InvalidValueError(
+            f"self_training_rounds={rounds} pseudo-labels unlabelled texts, but every "
+            "text of X has a label: mark the unlabelled ones -1 in y (or pass them in X "
+            "with no y and set candidate_labels)."
+        )
+    if n_epochs > 0 and labels is not None:
+        check_learnable(labels, "texts")
+    elif n_epochs > 0 and not rounds:
+        given = "no y" if y is None else "a y that marks every text as unlabelled (-1)"
+        raise InvalidValueError(
+            f"n_epochs={n_epochs} fine-tunes the model on labelled texts, but fit got {given}: "
+            "label some texts in y, set self_training_rounds to learn from pseudo-labels, or "
+            "set n_epochs=0 to use class_prior alone."
+        )
+    return labels, unlabelled

@@ -15,9 +15,17 @@ from typing import NamedTuple
 import numpy as np
 
 from ._errors import InvalidValueError
+from ._inputs import (
+    check_learnable,
+    check_training_data,
+    check_unlabelled_fit,
+    check_y,
+)
 
 __all__ = [
     "LogitColumnChoice",
+    "ZeroShotTask",
+    "prepare_zero_shot_fit",
     "build_hypotheses",
     "check_class_keys",
     "class_columns",
@@ -298,3 +306,53 @@ def _mapping_by_name(classes, model_labels):
         "entailment label and one other. Set label_map, e.g. "
         "{'yes': 'entailment', 'no': ['neutral', 'contradiction']}."
     )
+
+
+class ZeroShotTask(NamedTuple):
+    """What a fit prepares once: the texts, their checked labels, the classes, the hypotheses.
+
+    ``labels`` holds the labelled texts' labels (None when none has one);
+    ``unlabelled`` is the mask of texts marked -1 when the fit learns from
+    unlabelled texts, else None.
+    """
+
+    texts: list | None
+    labels: object
+    unlabelled: np.ndarray | None
+    classes: np.ndarray
+    hypotheses: list
+    label_choice: LogitColumnChoice
+
+
+def prepare_zero_shot_fit(texts, y, params, from_unlabelled):
+    """Check ``y`` against the texts and the checked ``params``: a :class:`ZeroShotTask`.
+
+    ``from_unlabelled``: the fit learns from unlabelled texts (-1 in ``y``).
+    """
+    n_texts = None if texts is None else len(texts)
+    candidates = params["candidate_labels"]
+    unlabelled = None
+    if from_unlabelled:
+        labels, unlabelled = check_unlabelled_fit(params, texts, y)
+        classes = single_label_classes(labels, candidates)
+    else:
+        if params["n_epochs"] > 0:
+            check_training_data(n_texts, y, params["n_epochs"], "texts")
+        labels = y
+        if params["multi_label"]:
+            classes = multi_label_classes(candidates)
+            if y is not None:
+                labels = check_y(y, n_texts, "texts", n_columns=len(classes))
+        else:
+            if y is not None:
+                labels = check_y(y, n_texts, "texts")
+            classes = single_label_classes(labels, candidates)
+        if params["n_epochs"] > 0:
+            check_learnable(labels, "texts")
+    hypotheses = build_hypotheses(
+        classes, params["hypothesis_template"], params["label_descriptions"]
+    )
+    choice = LogitColumnChoice(
+        params["entailment_label"], params["contradiction_label"], params["multi_label"]
+    )
+    return ZeroShotTask(texts, labels, unlabelled, classes, hypotheses, choice)

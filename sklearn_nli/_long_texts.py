@@ -40,6 +40,7 @@ __all__ = [
     "evidence_frame",
     "premise_room",
     "read_pairs",
+    "read_texts",
     "split_hypotheses",
     "truncated_chunks",
 ]
@@ -177,6 +178,33 @@ def evidence_frame(chunked, chunk_proba, classes, column):
             "score": proba.reshape(-1),
         }
     )
+
+
+def read_texts(engine, texts, hypotheses, columns, options, *, chunk_size, aggregation):
+    """Zero-shot scores of each text: ``(scores, chunked, chunk_scores)``.
+
+    A score is the entailment logit (one column: single-label) or the
+    entailment minus the contradiction logit (two columns: multi-label) of a
+    class's hypothesis. ``chunk_size="truncate"`` reads each text whole (the
+    engine truncates it): ``chunked`` is then None and the scores are the
+    chunk scores. Otherwise each text is read in chunks of ``chunk_size``
+    tokens (None: the most that fit beside the longest hypothesis) and its
+    chunks' scores are combined with ``aggregation``.
+    """
+    chunked = None
+    if chunk_size != "truncate":
+        chunked = chunk_for_hypotheses(
+            engine.encoder, texts, hypotheses, chunk_size, options["max_length"]
+        )
+    premises = texts if chunked is None else chunked.chunks
+    logits = engine.cross_logits(premises, hypotheses, columns=columns, **options)
+    logits = logits.astype(np.float64)
+    multi_label = len(columns) == 2
+    chunk_scores = logits[:, :, 0] - logits[:, :, 1] if multi_label else logits[:, :, 0]
+    if chunked is None:
+        return chunk_scores, None, chunk_scores
+    scores = combine_chunk_scores(chunk_scores, chunked, aggregation, multi_label)
+    return scores, chunked, chunk_scores
 
 
 def combine_chunk_scores(scores, chunked, aggregation, multi_label):

@@ -2,47 +2,18 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import numpy as np
 from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from ._base import _FittingMixin, _NLIEngineMixin, _ProbaFeaturesMixin, softmax
 from ._docstrings import fill_doc
-from ._errors import InvalidValueError
-from ._inputs import (
-    as_1d_texts,
-    as_pandas,
-    cells_as_text,
-    check_learnable,
-    check_training_data,
-    check_y,
-    join_text_columns,
-)
-from ._labels import (
-    LogitColumnChoice,
-    build_hypotheses,
-    class_counts,
-    class_indices,
-    multi_label_classes,
-    single_label_classes,
-)
-from ._learning._self_training import self_train
-from ._learning._unlabelled import (
-    check_unlabelled_fit,
-    learns_from_unlabelled,
-    match_prior,
-    prior_vector,
-    round_seeds,
-)
-from ._long_texts import (
-    chunk_for_hypotheses,
-    combine_chunk_scores,
-    evidence_frame,
-    truncated_chunks,
-)
+from ._inputs import text_per_sample
+from ._labels import class_counts, prepare_zero_shot_fit
+from ._learning._self_training import learn_from_unlabelled
+from ._learning._unlabelled import learns_from_unlabelled
+from ._long_texts import chunk_for_hypotheses, evidence_frame, read_texts, truncated_chunks
 from ._params import DEFAULT_MODEL, DEFAULT_TEMPLATE, READING_PARAMETERS, check_params
 
 _FIT_INPUT_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
@@ -284,7 +255,7 @@ class ZeroShotNLIClassifier(
         for attribute in _FIT_INPUT_ATTRIBUTES:
             self.__dict__.pop(attribute, None)
         texts = None if X is None else self._texts(X, reset=True)
-        task = self._prepare(texts, y, params)
+        task = prepare_zero_shot_fit(texts, y, params, learns_from_unlabelled(params))
         fitted = {
             "classes_": task.classes,
             "hypotheses_": task.hypotheses,
@@ -297,44 +268,9 @@ class ZeroShotNLIClassifier(
         self._set_fitted(fitted)
         return self
 
-    def _prepare(self, texts, y, params):
-        """Check ``y`` against the texts and the parameters; the classes and hypotheses."""
-        n_texts = None if texts is None else len(texts)
-        candidates = params["candidate_labels"]
-        unlabelled = None
-        if learns_from_unlabelled(params):
-            labels, unlabelled = check_unlabelled_fit(params, texts, y)
-            classes = single_label_classes(labels, candidates)
-        else:
-            if params["n_epochs"] > 0:
-                check_training_data(n_texts, y, params["n_epochs"], "texts")
-            labels = y
-            if self.multi_label:
-                classes = multi_label_classes(candidates)
-                if y is not None:
-                    labels = check_y(y, n_texts, "texts", n_columns=len(classes))
-            else:
-                if y is not None:
-                    labels = check_y(y, n_texts, "texts")
-                classes = single_label_classes(labels, candidates)
-            if params["n_epochs"] > 0:
-                check_learnable(labels, "texts")
-        hypotheses = build_hypotheses(
-            classes, params["hypothesis_template"], params["label_descriptions"]
-        )
-        choice = LogitColumnChoice(
-            params["entailment_label"], params["contradiction_label"], params["multi_label"]
-        )
-        return _FitTask(texts, labels, unlabelled, classes, hypotheses, choice)
-
     def _fine_tune_texts(self, texts, labels, task, params, description="Fine-tuning"):
         """Fine-tune the base model on ``texts`` and their ``labels``: the fitted state."""
-        from ._learning._training import (
-            BinaryObjective,
-            ListwiseObjective,
-            make_label_sampler,
-            make_multi_label_sampler,
-        )
+        from ._learning._training import entailment_training_set
 
         encoder = self._encoder()
         columns = task.label_choice.resolve(encoder.labels)
@@ -344,15 +280,9 @@ class ZeroShotNLIClassifier(
                 encoder, texts, task.hypotheses, params["chunk_size"], params["max_length"]
             )
             texts, labels = chunked.chunks, np.asarray(labels)[chunked.owner]
-        if self.multi_label:
-            examples = make_multi_label_sampler(
-                texts, labels, task.hypotheses, params["max_negatives"]
-            )
-            objective = BinaryObjective(*columns)
-        else:
-            targets = class_indices(labels, task.classes)
-            examples = make_label_sampler(texts, targets, task.hypotheses, params["max_negatives"])
-            objective = ListwiseObjective(*columns)
+        examples, objective = entailment_training_set(
+            texts, labels, task.classes, task.hypotheses, columns, params["max_negatives"]
+        )
         fitted = self._fine_tune(
             encoder, examples, objective, params, counts, description=description
         )
@@ -360,90 +290,22 @@ class ZeroShotNLIClassifier(
 
     def _learn_from_unlabelled(self, task, params):
         """``class_prior`` offsets and self-training rounds: the fitted state."""
-        texts, classes, rounds = task.texts, task.classes, params["self_training_rounds"]
-        labelled = np.flatnonzero(~task.unlabelled)
-        targets = [] if task.labels is None else class_indices(task.labels, classes)
-        prior = None
-        if params["class_prior"] is not None:
-            prior = prior_vector(params["class_prior"], classes)
-        seeds = round_seeds(params["random_state"], rounds)
-        fitted = {}
-        if params["n_epochs"] > 0 and len(labelled):
-            seeded = {**params, "random_state": seeds[0]}
-            labelled_texts = [texts[i] for i in labelled]
-            fitted = self._fine_tune_texts(labelled_texts, task.labels, task, seeded)
         columns = task.label_choice.resolve(self._encoder().labels)
 
-        def score(model, is_last=True):
-            """Entailment logits of every text; a model that is not the last is not kept."""
-            engine = self._engine(model, keep=is_last)
-            return self._read(texts, engine, columns[:1], task.hypotheses)[0]
+        def fine_tune(texts, labels, seed, description="Fine-tuning"):
+            seeded = {**params, "random_state": seed}
+            return self._fine_tune_texts(texts, labels, task, seeded, description)
 
-        scores = score(fitted.get("fine_tuned_model_"), is_last=not rounds)
-        if rounds:
+        def score(model, is_last):
+            engine = self._engine(model, keep=is_last)  # a round's model is not kept
+            return self._read(task.texts, engine, columns[:1], task.hypotheses)[0]
 
-            def fine_tune(rows, class_indices, number):
-                description = f"Self-training round {number}/{rounds}"
-                seeded = {**params, "random_state": seeds[number]}
-                chosen_texts = [texts[i] for i in rows]
-                tuned = self._fine_tune_texts(
-                    chosen_texts, classes[class_indices], task, seeded, description
-                )
-                return tuned, tuned["loss_curve_"]
-
-            result = self_train(
-                scores,
-                labelled,
-                targets,
-                classes=classes,
-                rounds=rounds,
-                per_class=params["pseudo_labels_per_class"],
-                fine_tune=fine_tune,
-                score=lambda tuned, is_last: score(tuned["fine_tuned_model_"], is_last),
-                prior=prior,
-            )
-            transduction = np.full(len(texts), -1, dtype=object)
-            kept = result.targets >= 0
-            transduction[kept] = classes[result.targets[kept]]
-            fitted = {
-                **result.model,
-                "transduction_": transduction,
-                "labeled_iter_": result.labeled_iter,
-                "n_iter_": rounds,
-                "self_training_history_": result.history,
-            }
-            offsets = result.offsets
-        else:
-            offsets = None if prior is None else match_prior(scores, prior)
-        fitted["_logit_columns"] = columns
-        if prior is not None:
-            fitted["class_offsets_"] = offsets
-        if "_training_record" in fitted:  # its fine-tunings ran on seeds drawn from this
-            fitted["_training_record"]["params"]["random_state"] = params["random_state"]
-        return fitted
-
-    # -------------------------------------------------------------- inputs
+        fitted = learn_from_unlabelled(task, params, fine_tune=fine_tune, score=score)
+        return {**fitted, "_logit_columns": columns}
 
     def _texts(self, X, *, reset):
         """Validate ``X`` and return one text per sample."""
-        X = as_pandas(X)
-        texts = as_1d_texts(X)
-        if texts is not None:
-            if not reset and hasattr(self, "n_features_in_"):
-                raise InvalidValueError(
-                    f"X is 1-D, but {type(self).__name__} was fitted on 2-D input with "
-                    f"{self.n_features_in_} text columns; pass the same columns."
-                )
-            return texts
-        index = getattr(X, "index", None)
-        columns = list(X.columns) if hasattr(X, "columns") else None
-        kwargs = {"dtype": None, "ensure_all_finite": False}
-        if reset or hasattr(self, "n_features_in_"):
-            cells = validate_data(self, X, reset=reset, **kwargs)
-        else:
-            cells = check_array(X, **kwargs)
-        cells = cells_as_text(cells, "X", index=index, columns=columns, missing=self.missing_text)
-        return join_text_columns(cells, "X", index=index)
+        return text_per_sample(self, X, reset=reset, missing=self.missing_text)
 
     # ---------------------------------------------------------- prediction
 
@@ -454,27 +316,16 @@ class ZeroShotNLIClassifier(
         return columns
 
     def _read(self, texts, engine, columns, hypotheses):
-        """Each text's scores without class offsets, its chunks (None: truncated) and theirs.
-
-        A score is the entailment logit (single-label) or the entailment minus
-        the contradiction logit (multi-label) of a class's hypothesis.
-        """
-        options = self._run_options()
-        chunked = None
-        if self.long_texts == "chunk":
-            max_length = options["max_length"]
-            chunked = chunk_for_hypotheses(
-                engine.encoder, texts, hypotheses, self.chunk_size, max_length
-            )
-        premises = texts if chunked is None else chunked.chunks
-        logits = engine.cross_logits(premises, hypotheses, columns=columns, **options)
-        logits = logits.astype(np.float64)
-        chunk_scores = logits[:, :, 0] if len(columns) == 1 else logits[:, :, 0] - logits[:, :, 1]
-        if chunked is None:
-            return chunk_scores, None, chunk_scores
-        aggregation, multi_label = self.chunk_aggregation, len(columns) == 2
-        scores = combine_chunk_scores(chunk_scores, chunked, aggregation, multi_label)
-        return scores, chunked, chunk_scores
+        """Each text's scores without class offsets, its chunks (None: truncated) and theirs."""
+        return read_texts(
+            engine,
+            texts,
+            hypotheses,
+            columns,
+            self._run_options(),
+            chunk_size=self.chunk_size if self.long_texts == "chunk" else "truncate",
+            aggregation=self.chunk_aggregation,
+        )
 
     def _scores(self, X, *, evidence=False):
         """Each text's scores with the class offsets: ``predict_proba``'s softmax or sigmoid."""
@@ -569,19 +420,3 @@ class ZeroShotNLIClassifier(
         if self.multi_label:
             return (proba >= self.threshold).astype(int)
         return self.classes_[np.argmax(proba, axis=1)]
-
-
-class _FitTask(NamedTuple):
-    """What a fit prepares once: the texts, their checked labels, the classes, the hypotheses.
-
-    ``labels`` holds the labelled texts' labels (None when none has one);
-    ``unlabelled`` is the mask of texts marked -1 when the fit learns from
-    unlabelled texts, else None.
-    """
-
-    texts: list | None
-    labels: object
-    unlabelled: np.ndarray | None
-    classes: np.ndarray
-    hypotheses: list
-    label_choice: LogitColumnChoice

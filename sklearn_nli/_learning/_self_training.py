@@ -1,4 +1,4 @@
-"""Self-training rounds: pseudo-label the unlabelled texts, fine-tune the base model again, repeat.
+"""Self-training rounds, and a zero-shot fit that learns from unlabelled texts.
 
 The loop of Gera et al. (2022), apart from any estimator (as scikit-learn keeps
 ``SelfTrainingClassifier``'s loop apart from the estimator it wraps). It sees
@@ -19,9 +19,10 @@ from typing import Any
 import numpy as np
 
 from .._errors import warn
-from ._unlabelled import match_prior, select_confident, softmax
+from .._labels import class_indices
+from ._unlabelled import match_prior, prior_vector, select_confident, softmax
 
-__all__ = ["SelfTrainingResult", "self_train"]
+__all__ = ["SelfTrainingResult", "learn_from_unlabelled", "round_seeds", "self_train"]
 
 logger = logging.getLogger("sklearn_nli")
 
@@ -164,3 +165,85 @@ def _provenance(n_texts, labelled, targets, chosen):
         final_targets[row] = target
         labeled_iter[row] = first
     return final_targets, labeled_iter
+
+
+def learn_from_unlabelled(task, params, *, fine_tune, score):
+    """A zero-shot classifier's fit with unlabelled texts: the fitted state ``{attribute: value}``.
+
+    Fine-tunes on the labelled texts first when ``n_epochs > 0`` (the model
+    the rounds start from), then fits the ``class_prior`` offsets, or runs
+    the self-training rounds (:func:`~._self_training.self_train`).
+
+    Parameters
+    ----------
+    task : object
+        The fit's prepared data: ``texts``, ``labels`` (of the labelled texts,
+        or None), ``unlabelled`` (mask) and ``classes``.
+    params : dict
+        The estimator's checked parameters.
+    fine_tune : callable
+        ``fine_tune(texts, labels, seed, description) -> fitted state`` (with
+        ``fine_tuned_model_`` and ``loss_curve_``): fine-tunes the base model.
+    score : callable
+        ``score(model, is_last) -> scores (n_texts, n_classes)``: every text's
+        entailment scores under ``model`` (a ``fine_tuned_model_``, or None
+        for the base model); ``is_last`` says whether it is the fit's result.
+    """
+    texts, classes, rounds = task.texts, task.classes, params["self_training_rounds"]
+    labelled = np.flatnonzero(~task.unlabelled)
+    targets = [] if task.labels is None else class_indices(task.labels, classes)
+    prior = None
+    if params["class_prior"] is not None:
+        prior = prior_vector(params["class_prior"], classes)
+    seeds = round_seeds(params["random_state"], rounds)
+    fitted = {}
+    if params["n_epochs"] > 0 and len(labelled):
+        fitted = fine_tune([texts[i] for i in labelled], task.labels, seeds[0])
+    scores = score(fitted.get("fine_tuned_model_"), not rounds)
+    if rounds:
+
+        def fine_tune_round(rows, class_indices, number):
+            description = f"Self-training round {number}/{rounds}"
+            chosen = [texts[i] for i in rows]
+            tuned = fine_tune(chosen, classes[class_indices], seeds[number], description)
+            return tuned, tuned["loss_curve_"]
+
+        result = self_train(
+            scores,
+            labelled,
+            targets,
+            classes=classes,
+            rounds=rounds,
+            per_class=params["pseudo_labels_per_class"],
+            fine_tune=fine_tune_round,
+            score=lambda tuned, is_last: score(tuned["fine_tuned_model_"], is_last),
+            prior=prior,
+        )
+        transduction = np.full(len(texts), -1, dtype=object)
+        kept = result.targets >= 0
+        transduction[kept] = classes[result.targets[kept]]
+        fitted = {
+            **result.model,
+            "transduction_": transduction,
+            "labeled_iter_": result.labeled_iter,
+            "n_iter_": rounds,
+            "self_training_history_": result.history,
+        }
+        offsets = result.offsets
+    else:
+        offsets = None if prior is None else match_prior(scores, prior)
+    if prior is not None:
+        fitted["class_offsets_"] = offsets
+    if "_training_record" in fitted:  # its fine-tunings ran on seeds drawn from this
+        fitted["_training_record"]["params"]["random_state"] = params["random_state"]
+    return fitted
+
+
+def round_seeds(random_state, rounds):
+    """One seed per fine-tuning (the labelled texts', then each round's) from random_state."""
+    from sklearn.utils import check_random_state
+
+    if rounds == 0:
+        return [random_state]
+    rng = check_random_state(random_state)
+    return [int(seed) for seed in rng.randint(np.iinfo(np.int32).max, size=rounds + 1)]

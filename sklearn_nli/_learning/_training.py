@@ -46,6 +46,7 @@ from .._runtime._devices import OUT_OF_MEMORY
 
 __all__ = [
     "BinaryObjective",
+    "entailment_training_set",
     "ClassObjective",
     "ListwiseObjective",
     "Recipe",
@@ -171,6 +172,24 @@ class ClassObjective:
 
 
 # ------------------------------------------------------------------ training
+
+
+def entailment_training_set(texts, labels, classes, hypotheses, columns, max_negatives):
+    """A zero-shot classifier's training data: ``(sample_epoch, objective)``.
+
+    ``columns`` are the model's entailment column (single-label: the listwise
+    loss over each text's hypotheses) or its entailment and contradiction
+    columns (multi-label: the binary loss of each label, ``labels`` an
+    indicator matrix).
+    """
+    from .._labels import class_indices
+
+    if len(columns) == 2:
+        sampler = make_multi_label_sampler(texts, labels, hypotheses, max_negatives)
+        return sampler, BinaryObjective(*columns)
+    targets = class_indices(labels, classes)
+    sampler = make_label_sampler(texts, targets, hypotheses, max_negatives)
+    return sampler, ListwiseObjective(*columns)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -24,16 +24,13 @@ import numbers
 import numpy as np
 
 from .._errors import InvalidValueError
-from .._inputs import check_learnable, check_partly_labelled_y
 from .._labels import check_class_keys
 
 __all__ = [
     "UNLABELLED",
-    "check_unlabelled_fit",
     "learns_from_unlabelled",
     "match_prior",
     "prior_vector",
-    "round_seeds",
     "select_confident",
     "softmax",
 ]
@@ -45,72 +42,6 @@ UNLABELLED = -1
 def learns_from_unlabelled(params):
     """Whether a zero-shot classifier's checked ``params`` learn from unlabelled texts."""
     return params["class_prior"] is not None or params["self_training_rounds"] > 0
-
-
-def check_unlabelled_fit(params, texts, y):
-    """Check a fit that learns from unlabelled texts: ``(labels, unlabelled mask)``.
-
-    ``labels`` holds the checked labels of the labelled texts (None when no
-    text has one); a ``-1`` in ``y`` marks an unlabelled text, and no ``y``
-    makes every text unlabelled.
-    """
-    rounds, n_epochs = params["self_training_rounds"], params["n_epochs"]
-    wanted = " and ".join(
-        f"{name}={params[name]!r}"
-        for name in ("class_prior", "self_training_rounds")
-        if params[name] not in (None, 0)
-    )
-    if params["multi_label"]:
-        raise InvalidValueError(
-            f"{wanted} work in single-label mode only; with multi_label=True "
-            "set class_prior=None and self_training_rounds=0."
-        )
-    if texts is None:
-        raise InvalidValueError(
-            f"{wanted} learn from the texts to classify, but fit got no X: "
-            "pass them as X (unlabelled ones marked -1 in y, or no y at all)."
-        )
-    if rounds and n_epochs == 0:
-        raise InvalidValueError(
-            f"self_training_rounds={rounds} fine-tunes the model on its pseudo-labels in "
-            "each round, for n_epochs epochs, but n_epochs=0: set n_epochs (2 is a good "
-            "start on unlabelled texts alone)."
-        )
-    if y is None:
-        labels, unlabelled = None, np.ones(len(texts), dtype=bool)
-    else:
-        labels, unlabelled = check_partly_labelled_y(y, len(texts))
-    if y is not None and labels is None and params["candidate_labels"] is None:
-        raise InvalidValueError(
-            "y marks every text as unlabelled (-1) and candidate_labels is not set, so "
-            "there are no classes: set candidate_labels, or label some texts."
-        )
-    if rounds and not unlabelled.any():
-        raise InvalidValueError(
-            f"self_training_rounds={rounds} pseudo-labels unlabelled texts, but every "
-            "text of X has a label: mark the unlabelled ones -1 in y (or pass them in X "
-            "with no y and set candidate_labels)."
-        )
-    if n_epochs > 0 and labels is not None:
-        check_learnable(labels, "texts")
-    elif n_epochs > 0 and not rounds:
-        given = "no y" if y is None else "a y that marks every text as unlabelled (-1)"
-        raise InvalidValueError(
-            f"n_epochs={n_epochs} fine-tunes the model on labelled texts, but fit got {given}: "
-            "label some texts in y, set self_training_rounds to learn from pseudo-labels, or "
-            "set n_epochs=0 to use class_prior alone."
-        )
-    return labels, unlabelled
-
-
-def round_seeds(random_state, rounds):
-    """One seed per fine-tuning (the labelled texts', then each round's) from random_state."""
-    from sklearn.utils import check_random_state
-
-    if rounds == 0:
-        return [random_state]
-    rng = check_random_state(random_state)
-    return [int(seed) for seed in rng.randint(np.iinfo(np.int32).max, size=rounds + 1)]
 
 
 def prior_vector(class_prior, classes):
