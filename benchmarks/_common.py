@@ -129,6 +129,6 @@ def installed_configurations(device="cpu"):
         if not backend.is_available():
             continue
         for precision in PRECISIONS:
-            if backend.unsupported(device, precision) is None:
+            if backend.unsupported_reason(device, precision) is None:
                 configurations.append((name, precision))
     return configurations

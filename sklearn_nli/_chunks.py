@@ -92,12 +92,14 @@ def split_sentences(text):
 
 def _ends_sentence(text, match):
     """Whether the terminal punctuation of ``match`` ends a sentence."""
+    position = match.start()
+    if position > 0 and text[position - 1].isspace():
+        return True  # punctuation standing alone (" . " in tokenized, lower-cased text)
     next_character = match.group("next")
     if next_character is not None and (next_character.islower() or next_character.isdigit()):
         return False
     if not match.group("latin").startswith("."):
         return True
-    position = match.start()
     before = text[max(0, position - _LOOKBACK) : position]
     word = _WORD_BEFORE.search(before).group().lstrip(".")
     if len(word) >= _LOOKBACK:

@@ -66,8 +66,17 @@ def _format(path, given, formats, for_stdio, what, known):
     )
 
 
-def check_output_path(output):
-    """Fail before any work when ``output`` cannot be written."""
+def check_output_path(output, evidence=None):
+    """Fail before any work when ``output`` (or the ``--evidence`` file) cannot be written."""
+    if evidence is not None:
+        if evidence in ("-", output):
+            where = "standard output" if evidence == "-" else repr(evidence)
+            raise CLIError(
+                f"--evidence cannot write to {where}, where the results go; give it a .csv, "
+                ".tsv or .jsonl file of its own"
+            )
+        _evidence_format(evidence)
+        check_output_path(evidence)
     if output == "-":
         return
     parent = Path(output).resolve().parent
@@ -75,6 +84,16 @@ def check_output_path(output):
         raise CLIError(f"cannot write {output!r}: directory {str(parent)!r} does not exist")
     if Path(output).is_dir():
         raise CLIError(f"cannot write {output!r}: it is a directory")
+
+
+def _evidence_format(path):
+    suffix = Path(path).suffix.lower()
+    if suffix not in OUTPUT_FORMATS:
+        raise CLIError(
+            f"cannot tell the format of --evidence {path!r} from its extension "
+            f"{suffix or '(none)'!r}; use a .csv, .tsv or .jsonl file"
+        )
+    return OUTPUT_FORMATS[suffix]
 
 
 def read_table(source, fmt):
@@ -129,6 +148,20 @@ def read_table(source, fmt):
         raise CLIError(f"cannot read {source!r} as {fmt}: {one_line(exc)}") from None
 
 
+def text_columns(table, given, source):
+    """The text columns: ``given`` (``--text-column``), else ``text``, else the only column."""
+    if given:
+        return given
+    if "text" in table.columns:
+        return ["text"]
+    if len(table.columns) == 1:
+        return [table.columns[0]]
+    raise CLIError(
+        f"{describe(source)} has {len(table.columns)} columns "
+        f"{[str(c) for c in table.columns]!r}; say which holds the text with --text-column"
+    )
+
+
 def results_table(ids, labels, proba, predicted=None):
     """The results: one row per input row, its id, the prediction and a probability per label.
 
@@ -163,6 +196,39 @@ def results_table(ids, labels, proba, predicted=None):
             name = "_" + name
         result[name] = np.round(proba[:, column], 6)
     return result
+
+
+def evidence_table(ids, evidence):
+    """An estimator's ``evidence`` table with its rows named as in the results.
+
+    Parameters
+    ----------
+    ids : tuple
+        ``(column name, values)`` of the results' id column.
+    evidence : pandas.DataFrame
+        What ``evidence(X)`` returns. Its ``row`` column (positions in ``X``)
+        becomes the id column, named as in the results (``_`` in front of a
+        name that another column already has); the others are kept, the
+        score rounded to 6 decimals.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+    """
+    import numpy as np
+
+    name = ids[0]
+    while name in evidence.columns and name != "row":
+        name = "_" + name
+    table = evidence.drop(columns="row")
+    table.insert(0, name, np.asarray(ids[1], dtype=object)[evidence["row"].to_numpy()])
+    table["score"] = np.round(table["score"].to_numpy(dtype=float), 6)
+    return table
+
+
+def write_evidence(ids, evidence, path):
+    """Write :func:`evidence_table` to ``path``, in the format its extension names."""
+    write_table(evidence_table(ids, evidence), path, _evidence_format(path))
 
 
 def write_table(table, output, fmt):

@@ -161,11 +161,15 @@ def truncated_chunks(encoder, texts, hypotheses, max_length):
     )
 
 
-def evidence_frame(chunked, chunk_proba, classes, column):
-    """The deciding chunk of each text and class: a DataFrame (see the estimators' ``evidence``)."""
+def evidence_frame(chunked, chunk_proba, classes, column, chunk_scores=None):
+    """The deciding chunk of each text and class: a DataFrame (see the estimators' ``evidence``).
+
+    The chunk of highest probability, or of highest score when ``chunk_scores``
+    is given (``chunk_aggregation="max"`` takes each class's highest score).
+    """
     import pandas as pd
 
-    best, proba = deciding_chunks(chunk_proba, chunked)
+    best, proba = deciding_chunks(chunk_proba, chunked, chunk_scores)
     n_texts, n_classes = best.shape
     flat = best.reshape(-1)
     return pd.DataFrame(
@@ -233,12 +237,13 @@ def combine_chunk_scores(scores, chunked, aggregation, multi_label):
     return combined
 
 
-def deciding_chunks(chunk_proba, chunked):
-    """Per text and class, the chunk of highest probability: ``(chunk indices, probabilities)``."""
+def deciding_chunks(chunk_proba, chunked, chunk_scores=None):
+    """Per text and class, the chunk of highest probability (or score), and its probability."""
+    ranking = chunk_proba if chunk_scores is None else chunk_scores
     n_texts, n_classes = len(chunked.counts), chunk_proba.shape[1]
     best = np.empty((n_texts, n_classes), dtype=np.intp)
     for text, (start, count) in enumerate(zip(chunked.first, chunked.counts)):
-        best[text] = start + np.argmax(chunk_proba[start : start + count], axis=0)
+        best[text] = start + np.argmax(ranking[start : start + count], axis=0)
     return best, chunk_proba[best, np.arange(n_classes)]
 
 
@@ -325,14 +330,15 @@ def read_pairs(
             flat_hypotheses.append(sentences[index])
             flat_owner.append(index)
             flat_spans.append((chunked.starts[c], chunked.ends[c]))
-    logits = engine.logits(flat_premises, flat_hypotheses, **options).astype(np.float64)
     flat_owner = np.asarray(flat_owner, dtype=np.intp)
     counts = np.bincount(flat_owner, minlength=len(sentences))
     first = np.cumsum(counts) - counts
-    proba = np.exp(logits - logsumexp(logits, axis=1, keepdims=True))
     several = len(sentences) > len(premises) and aggregation == "min"
-    if counts.max(initial=1) > 1 or several:
-        column = entailment()  # only a choice between chunks or sentences needs it
+    choosing = counts.max(initial=1) > 1 or several
+    column = entailment() if choosing else None  # before any model work
+    logits = engine.logits(flat_premises, flat_hypotheses, **options).astype(np.float64)
+    proba = np.exp(logits - logsumexp(logits, axis=1, keepdims=True))
+    if choosing:
         best = np.array(
             [f + int(np.argmax(proba[f : f + n, column])) for f, n in zip(first, counts)],
             dtype=np.intp,

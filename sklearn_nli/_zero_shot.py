@@ -401,7 +401,8 @@ class ZeroShotNLIClassifier(
         """
         texts, chunked, chunk_scores = self._scores(X, evidence=True)
         proba = expit(chunk_scores) if self.multi_label else softmax(chunk_scores)
-        return evidence_frame(chunked, proba, self.classes_, "class")
+        by_score = chunk_scores if self.chunk_aggregation == "max" else None
+        return evidence_frame(chunked, proba, self.classes_, "class", by_score)
 
     def predict(self, X):
         """Predicted class (single-label) or indicator matrix (multi-label).

@@ -31,9 +31,11 @@ from ._files import (
     read_table,
     results_table,
     silence_stdout,
+    text_columns,
+    write_evidence,
     write_table,
 )
-from ._params import DEFAULT_MODEL, DEFAULT_TEMPLATE, argparse_options
+from ._params import DEFAULT_MODEL, DEFAULT_TEMPLATE, READING_PARAMETERS, argparse_options
 
 __all__ = ["main", "build_parser"]
 
@@ -69,6 +71,14 @@ _FILE_OPTIONS = (
      "csv)"}),
     ("--id-column", None, {"metavar": "COLUMN", "help": "input column copied to the output to "
      "identify rows (default: 'id' when the input has one, else the 0-based row index)"}),
+    ("--evidence", None, {"metavar": "FILE", "help": "also write the part of each text that "
+     "decided each label (or hypothesis sentence), with its span, to a .csv/.tsv/.jsonl file"}),
+)
+_LONG_TEXT_OPTIONS = (
+    ("--long-texts", "long_texts", {"help": "'chunk' (default): read a long text in chunks of "
+     "whole sentences, every chunk scored; 'truncate': cut it at --max-length"}),
+    ("--chunk-size", "chunk_size", {"metavar": "N", "help": "most tokens in a chunk (default: "
+     "the most that fit beside the hypothesis, so a text that fits is one chunk)"}),
 )
 _MODEL_OPTIONS = (
     ("--model", "model", {"metavar": "MODEL", "help": "Hugging Face Hub model id or local "
@@ -106,12 +116,20 @@ _CLASSIFY_OPTIONS = (
     ("--class-prior", None, {"choices": ["uniform"], "help": "learn one offset per label from "
      "the input's texts so that their mean predicted distribution is uniform, which corrects "
      "a model that favours some labels (prior matching; the texts are scored once)"}),
+    *_LONG_TEXT_OPTIONS,
+    ("--chunk-aggregation", "chunk_aggregation", {"help": "a long text's probabilities: the "
+     "'mean' (default) of its chunks', or from each label's 'max' score over its chunks"}),
 )
 _PAIRS_OPTIONS = (
     ("input", None, {"metavar": "INPUT", "help": "CSV, TSV, JSON Lines or Parquet file (by "
      "extension); '-' reads standard input in the --input-format given"}),
     *((f"--{side}-column", None, {"required": True, "metavar": "COLUMN", "help": f"column "
        f"holding the {side}"}) for side in ("premise", "hypothesis")),
+    *_LONG_TEXT_OPTIONS,
+    ("--split-hypothesis", None, {"action": "store_true", "help": "score each sentence of a "
+     "hypothesis (a summary, an answer) on its own against the premise"}),
+    ("--hypothesis-aggregation", "hypothesis_aggregation", {"help": "with --split-hypothesis: "
+     "the 'mean' (default) of the sentences' probabilities, or the least supported's ('min')"}),
 )
 _PROGRESS_OPTIONS = (
     ("--progress", None, {"dest": "progress", "action": "store_true", "default": None, "help":
@@ -194,7 +212,7 @@ def _about(source, option=None):
 def _load(args, fmt):
     """The output format and the input table, each checked before the model is loaded."""
     out_format = output_format(args.output, args.output_format)
-    check_output_path(args.output)
+    check_output_path(args.output, args.evidence)
     table = read_table(args.input, fmt)
     if len(table) == 0:
         raise CLIError(f"{describe(args.input)} holds no rows")
@@ -220,10 +238,11 @@ def _identifiers(table, args):
     return "index", range(len(table))
 
 
-def _estimator_params(args):
-    """Estimator parameters shared by both commands."""
+def _estimator_params(args, estimator):
+    """Estimator parameters shared by both commands, and the long-text options given."""
     names = ("device", "batch_size", "max_length", "precision", "backend")
-    params = {name: getattr(args, name) for name in names}
+    params = {n: getattr(args, n) for n in names + READING_PARAMETERS[estimator.__name__]}
+    params = {name: value for name, value in params.items() if value is not None}
     params["show_progress_bar"] = _show_progress(args)
     return {"model": args.model or os.environ.get(MODEL_ENV) or DEFAULT_MODEL, **params}
 
@@ -262,19 +281,6 @@ def _parse_descriptions(values, labels):
     return descriptions or None
 
 
-def _text_columns(table, args):
-    if args.text_column:
-        return args.text_column
-    if "text" in table.columns:
-        return ["text"]
-    if len(table.columns) == 1:
-        return [table.columns[0]]
-    raise CLIError(
-        f"{describe(args.input)} has {len(table.columns)} columns "
-        f"{[str(c) for c in table.columns]!r}; say which holds the text with --text-column"
-    )
-
-
 def _run_classify(args):
     from ._zero_shot import ZeroShotNLIClassifier
 
@@ -284,7 +290,8 @@ def _run_classify(args):
     if fmt == "lines" and args.text_column:
         raise CLIError("--text-column does not apply to plain text input (one text per line)")
     out_format, table = _load(args, fmt)
-    texts = _columns(table, _text_columns(table, args), args, "--text-column")
+    columns = text_columns(table, args.text_column, args.input)
+    texts = _columns(table, columns, args, "--text-column")
     ids = _identifiers(table, args)
     clf = ZeroShotNLIClassifier(
         candidate_labels=labels,
@@ -294,7 +301,7 @@ def _run_classify(args):
         threshold=args.threshold,
         missing_text="skip" if args.skip_missing else "error",
         class_prior=args.class_prior,
-        **_estimator_params(args),
+        **_estimator_params(args, ZeroShotNLIClassifier),
     )
     with _about(args.input):
         clf.fit(texts if args.class_prior else None)
@@ -307,6 +314,8 @@ def _run_classify(args):
         if out_format != "jsonl":
             predicted = [";".join(row) for row in predicted]
     write_table(results_table(ids, labels, proba, predicted), args.output, out_format)
+    if args.evidence is not None:  # the texts' problems were reported by predict_proba
+        write_evidence(ids, clf.evidence(texts), args.evidence)
 
 
 def _run_pairs(args):
@@ -329,12 +338,14 @@ def _run_pairs(args):
     scorer = NLIPairScorer(
         premise_column=args.premise_column,
         hypothesis_column=args.hypothesis_column,
-        **_estimator_params(args),
+        **_estimator_params(args, NLIPairScorer),
     ).fit()
     labels = list(scorer.model_labels_)
     with _about(args.input):
         proba = scorer.predict_proba(table)[:, _order(scorer.classes_, labels)]
     write_table(results_table(ids, labels, proba), args.output, out_format)
+    if args.evidence is not None:
+        write_evidence(ids, scorer.evidence(table), args.evidence)
 
 
 def _order(classes, labels):

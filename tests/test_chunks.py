@@ -382,3 +382,13 @@ def test_chunks_partition_the_text_and_respect_the_sizes(tokenizer, text, chunk_
         return
     assert_partition(text, spans)
     assert_chunk_sizes(text, spans, tokenizer, chunk_size, window)
+
+
+def test_punctuation_standing_alone_ends_a_sentence_before_a_lowercase_word():
+    # SummEval's summaries are tokenized and lower-cased: "word . next".
+    text = "the team won the game . the coach was happy . fans cheered"
+    assert [text[s:e] for s, e in split_sentences(text)] == [
+        "the team won the game .",
+        "the coach was happy .",
+        "fans cheered",
+    ]

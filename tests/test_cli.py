@@ -658,3 +658,289 @@ def test_the_command_line_module_imports_nothing_heavy():
     code = f"import sys, sklearn_nli.cli; print(sorted(set({heavy!r}) & set(sys.modules)))"
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert run.stdout.strip() == "[]"
+
+
+# --------------------------------------------------------------------------
+# long texts and evidence
+
+LONG_SENTENCES = [
+    "The team plays the game.",
+    "The stock market fell.",
+    "The man plays the guitar.",
+    "The dog runs in the park.",
+    "A woman plays music.",
+]
+LONG_NEWS = pd.DataFrame(
+    {
+        "id": ["a", "b", "c", "d"],
+        "text": [
+            " ".join(LONG_SENTENCES * 8),  # about 250 tokens: longer than the tiny model's 128
+            "Extra time decides the final",
+            " ".join(LONG_SENTENCES[::-1] * 6) + " Parliament passes the budget.",
+            "The striker scored twice.",
+        ],
+    }
+)
+LONG_PAIRS = pd.DataFrame(
+    {
+        "pair_ID": [7, 8, 9],
+        "premise": [
+            " ".join(LONG_SENTENCES * 8),
+            "A man plays a guitar.",
+            " ".join(LONG_SENTENCES[::-1] * 6),
+        ],
+        "hypothesis": [
+            "A person makes music. The team lost the game.",
+            "A person makes music.",
+            "An animal runs.",
+        ],
+    }
+)
+_ESTIMATOR_PARAMS = {
+    "--long-texts": "long_texts",
+    "--chunk-size": "chunk_size",
+    "--chunk-aggregation": "chunk_aggregation",
+    "--hypothesis-aggregation": "hypothesis_aggregation",
+}
+
+
+def _params_of(options):
+    """The estimator parameters that the command-line ``options`` stand for."""
+    params = {}
+    for flag, value in zip(options, [*options[1:], None]):
+        if flag == "--split-hypothesis":
+            params["split_hypothesis"] = True
+        elif flag == "--multi-label":
+            params["multi_label"] = True
+        elif flag in _ESTIMATOR_PARAMS:
+            params[_ESTIMATOR_PARAMS[flag]] = int(value) if flag == "--chunk-size" else value
+    return params
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        [],
+        ["--long-texts", "truncate"],
+        ["--long-texts", "chunk", "--chunk-size", "8"],
+        ["--chunk-size", "16", "--chunk-aggregation", "max"],
+        ["--chunk-aggregation", "mean", "--multi-label"],
+        ["--chunk-size", "12", "--chunk-aggregation", "max", "--multi-label"],
+    ],
+)
+def test_classify_long_text_options_give_the_estimators_results(
+    tmp_path, tiny_model, capsys, options
+):
+    source = _write(LONG_NEWS, tmp_path / "news.csv")
+    argv = ["classify", source, "--labels", ",".join(LABELS), "--model", tiny_model, *options]
+    result = pd.read_csv(io.StringIO(_run_ok(argv, capsys)))
+    clf = ZeroShotNLIClassifier(tiny_model, candidate_labels=LABELS, **_params_of(options))
+    expected = clf.fit().predict_proba(LONG_NEWS["text"].tolist())
+    expected = expected[:, [list(clf.classes_).index(label) for label in LABELS]]
+    probas = [f"proba_{label}" for label in LABELS]
+    np.testing.assert_allclose(result[probas].to_numpy(dtype=float), expected, atol=2e-6)
+
+
+def test_classify_long_text_options_change_what_is_read(tmp_path, tiny_model, capsys):
+    source = _write(LONG_NEWS, tmp_path / "news.csv")
+    argv = ["classify", source, "--labels", ",".join(LABELS), "--model", tiny_model]
+    probas = [f"proba_{label}" for label in LABELS]
+    runs = {
+        name: pd.read_csv(io.StringIO(_run_ok([*argv, *extra], capsys)))[probas].to_numpy()
+        for name, extra in {
+            "default": [],
+            "truncate": ["--long-texts", "truncate"],
+            "small": ["--chunk-size", "8"],
+            "max": ["--chunk-size", "8", "--chunk-aggregation", "max"],
+        }.items()
+    }
+    short = [1, 3]  # texts within the window: read alike, whatever the options
+    np.testing.assert_array_equal(runs["default"][short], runs["truncate"][short])
+    for first, second in [("default", "truncate"), ("default", "small"), ("small", "max")]:
+        assert np.abs(runs[first][[0, 2]] - runs[second][[0, 2]]).max() > 1e-4, (first, second)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        [],
+        ["--long-texts", "truncate"],
+        ["--chunk-size", "8"],
+        ["--split-hypothesis"],
+        ["--split-hypothesis", "--hypothesis-aggregation", "min", "--chunk-size", "10"],
+        ["--split-hypothesis", "--long-texts", "truncate", "--hypothesis-aggregation", "mean"],
+    ],
+)
+def test_pairs_long_text_options_give_the_estimators_results(tmp_path, tiny_model, capsys, options):
+    source = _write(LONG_PAIRS, tmp_path / "pairs.tsv")
+    argv = ["pairs", source, "--premise-column", "premise", "--hypothesis-column", "hypothesis"]
+    result = pd.read_csv(io.StringIO(_run_ok([*argv, "--model", tiny_model, *options], capsys)))
+    scorer = NLIPairScorer(tiny_model, **_params_of(options)).fit()
+    model_labels = ["entailment", "neutral", "contradiction"]
+    expected = scorer.predict_proba(LONG_PAIRS[["premise", "hypothesis"]])
+    expected = expected[:, [list(scorer.classes_).index(label) for label in model_labels]]
+    probas = [f"proba_{label}" for label in model_labels]
+    np.testing.assert_allclose(result[probas].to_numpy(dtype=float), expected, atol=2e-6)
+
+
+def test_pairs_split_hypothesis_changes_the_result(tmp_path, tiny_model, capsys):
+    source = _write(LONG_PAIRS, tmp_path / "pairs.csv")
+    argv = ["pairs", source, "--premise-column", "premise", "--hypothesis-column", "hypothesis"]
+    argv += ["--model", tiny_model]
+    probas = ["proba_entailment", "proba_neutral", "proba_contradiction"]
+    whole = pd.read_csv(io.StringIO(_run_ok(argv, capsys)))[probas].to_numpy()
+    split = pd.read_csv(io.StringIO(_run_ok([*argv, "--split-hypothesis"], capsys)))
+    split = split[probas].to_numpy()
+    np.testing.assert_array_equal(whole[1:], split[1:])  # one sentence: as it was
+    assert np.abs(whole[0] - split[0]).max() > 1e-4
+
+
+@pytest.mark.parametrize("extension", [".csv", ".tsv", ".jsonl"])
+@pytest.mark.parametrize("options", [[], ["--multi-label", "--chunk-size", "8"]])
+def test_classify_evidence_file(tmp_path, tiny_model, capsys, extension, options):
+    source = _write(LONG_NEWS, tmp_path / "news.csv")
+    evidence_path = tmp_path / f"evidence{extension}"
+    argv = ["classify", source, "--labels", ",".join(LABELS), "--model", tiny_model, *options]
+    results = pd.read_csv(io.StringIO(_run_ok([*argv, "--evidence", evidence_path], capsys)))
+    assert results["id"].tolist() == LONG_NEWS["id"].tolist()  # the results, as without it
+    evidence = _read(evidence_path)
+    assert list(evidence.columns) == ["id", "class", "start", "end", "chunk", "score"]
+    assert len(evidence) == len(LONG_NEWS) * len(LABELS)
+    assert evidence["id"].tolist() == np.repeat(LONG_NEWS["id"], len(LABELS)).tolist()
+    texts = dict(zip(LONG_NEWS["id"], LONG_NEWS["text"]))
+    for row in evidence.itertuples(index=False):
+        assert texts[row.id][row.start : row.end] == row.chunk
+    long_rows = evidence[evidence["id"] == "a"]
+    assert (long_rows["end"] - long_rows["start"] < len(texts["a"])).all()  # a part of it
+    clf = ZeroShotNLIClassifier(tiny_model, candidate_labels=LABELS, **_params_of(options))
+    expected = clf.fit().evidence(LONG_NEWS["text"].tolist())
+    assert evidence["class"].tolist() == expected["class"].tolist()
+    assert evidence["chunk"].tolist() == expected["chunk"].tolist()
+    np.testing.assert_allclose(evidence["score"], expected["score"], atol=1e-6)
+
+
+def test_classify_evidence_of_plain_text_lines(tmp_path, tiny_model, capsys, monkeypatch):
+    lines = ["", " ".join(LONG_SENTENCES * 8), "Extra time decides the final"]
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\n".join(lines) + "\n"))
+    evidence_path = tmp_path / "evidence.csv"
+    argv = ["classify", "-", "--labels", "sports,politics", "--model", tiny_model]
+    _run_ok([*argv, "--evidence", evidence_path], capsys)
+    evidence = _read(evidence_path)
+    assert evidence.columns[0] == "line"
+    assert evidence["line"].tolist() == [2, 2, 3, 3]  # 1-based line numbers, as the results
+    for row in evidence.itertuples(index=False):
+        assert lines[row.line - 1][row.start : row.end] == row.chunk
+
+
+@pytest.mark.parametrize("split", [False, True])
+def test_pairs_evidence_file(tmp_path, tiny_model, capsys, split):
+    source = _write(LONG_PAIRS, tmp_path / "pairs.jsonl")
+    evidence_path = tmp_path / "evidence.tsv"
+    argv = ["pairs", source, "--premise-column", "premise", "--hypothesis-column", "hypothesis"]
+    argv += ["--model", tiny_model, "--id-column", "pair_ID", "--evidence", evidence_path]
+    _run_ok([*argv, *(["--split-hypothesis"] if split else [])], capsys)
+    evidence = _read(evidence_path)
+    assert list(evidence.columns) == ["pair_ID", "sentence", "start", "end", "chunk", "score"]
+    if split:
+        assert evidence["pair_ID"].tolist() == [7, 7, 8, 9]
+        assert evidence["sentence"].tolist()[:2] == [
+            "A person makes music.",
+            "The team lost the game.",
+        ]
+    else:
+        assert evidence["pair_ID"].tolist() == [7, 8, 9]
+        assert evidence["sentence"].tolist() == LONG_PAIRS["hypothesis"].tolist()
+    premises = dict(zip(LONG_PAIRS["pair_ID"], LONG_PAIRS["premise"]))
+    for row in evidence.itertuples(index=False):
+        assert premises[row.pair_ID][row.start : row.end] == row.chunk
+    scorer = NLIPairScorer(tiny_model, split_hypothesis=split).fit()
+    expected = scorer.evidence(LONG_PAIRS[["premise", "hypothesis"]])
+    assert evidence["chunk"].tolist() == expected["chunk"].tolist()
+    np.testing.assert_allclose(evidence["score"], expected["score"], atol=1e-6)
+
+
+def test_an_id_column_named_like_an_evidence_column_is_kept_apart(tmp_path, tiny_model, capsys):
+    frame = LONG_NEWS.rename(columns={"id": "chunk"})
+    source = _write(frame, tmp_path / "news.csv")
+    evidence_path = tmp_path / "evidence.jsonl"
+    argv = ["classify", source, "--labels", "a,b", "--model", tiny_model, "--text-column", "text"]
+    _run_ok([*argv, "--id-column", "chunk", "--evidence", evidence_path], capsys)
+    evidence = _read(evidence_path)
+    assert list(evidence.columns) == ["_chunk", "class", "start", "end", "chunk", "score"]
+    assert evidence["_chunk"].tolist() == np.repeat(frame["chunk"], 2).tolist()
+
+
+@pytest.mark.parametrize(
+    ("evidence", "fragment"),
+    [
+        ("evidence.txt", "cannot tell the format of --evidence"),
+        ("evidence", "cannot tell the format of --evidence"),
+        ("-", "--evidence cannot write to standard output"),
+        ("out.csv", "--evidence cannot write to 'out.csv'"),
+        ("no/such/dir/evidence.csv", "does not exist"),
+    ],
+)
+def test_bad_evidence_paths_fail_before_the_input_is_read(
+    news_csv, tiny_model, capsys, monkeypatch, evidence, fragment
+):
+    def never(*args):
+        raise AssertionError("the input was read")
+
+    monkeypatch.setattr("sklearn_nli.cli.read_table", never)
+    argv = ["classify", news_csv, "--labels", "a,b", "--model", tiny_model, "-o", "out.csv"]
+    assert fragment in _error([*argv, "--evidence", evidence], capsys)
+
+
+@pytest.mark.parametrize(
+    ("command", "option", "value", "fragment"),
+    [
+        ("classify", "--chunk-size", "0", "chunk_size must be None or an integer >= 1, got 0"),
+        ("classify", "--chunk-size", "-1", "chunk_size must be None or an integer >= 1"),
+        ("classify", "--chunk-size", "2.5", "chunk_size must be None or an integer >= 1"),
+        ("pairs", "--chunk-size", "ten", "chunk_size must be None or an integer >= 1"),
+        ("classify", "--long-texts", "split", "long_texts must be one of 'chunk', 'truncate'"),
+        ("pairs", "--long-texts", "all", "long_texts must be one of 'chunk', 'truncate'"),
+        ("classify", "--chunk-aggregation", "min", "chunk_aggregation must be one of"),
+        ("pairs", "--hypothesis-aggregation", "max", "hypothesis_aggregation must be one of"),
+    ],
+)
+def test_bad_long_text_options_fail_at_parsing(
+    news_csv, capsys, monkeypatch, command, option, value, fragment
+):
+    def never(*args):
+        raise AssertionError("the input was read")
+
+    monkeypatch.setattr("sklearn_nli.cli.read_table", never)
+    argv = [command, news_csv, "--labels", "a,b"] if command == "classify" else [command, news_csv]
+    if command == "pairs":
+        argv += ["--premise-column", "title", "--hypothesis-column", "description"]
+    line = _exit_error([*argv, option, value], capsys)
+    assert fragment in line and option in line
+
+
+@pytest.mark.parametrize(
+    ("command", "option"),
+    [
+        ("classify", "--split-hypothesis"),
+        ("classify", "--hypothesis-aggregation=min"),
+        ("pairs", "--chunk-aggregation=max"),
+    ],
+)
+def test_long_text_options_of_the_other_command_are_usage_errors(news_csv, capsys, command, option):
+    argv = [command, news_csv, "--labels", "a,b"] if command == "classify" else [command, news_csv]
+    if command == "pairs":
+        argv += ["--premise-column", "title", "--hypothesis-column", "description"]
+    assert "unrecognized arguments" in _exit_error([*argv, option], capsys)
+
+
+def test_a_chunk_size_beyond_the_window_is_one_line(tmp_path, tiny_model, capsys):
+    source = _write(LONG_NEWS, tmp_path / "news.csv")
+    line = _error(
+        ["classify", source, "--labels", "a,b", "--model", tiny_model, "--chunk-size", "10000"],
+        capsys,
+    )
+    assert "chunk_size=10000 is larger than the model's window" in line
+    source = _write(LONG_PAIRS, tmp_path / "pairs.csv")
+    argv = ["pairs", source, "--premise-column", "premise", "--hypothesis-column", "hypothesis"]
+    line = _error([*argv, "--model", tiny_model, "--chunk-size", "10000"], capsys)
+    assert "chunk_size=10000 is larger than the model's window" in line
