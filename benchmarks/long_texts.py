@@ -86,7 +86,6 @@ from sklearn_nli._long_texts import (  # noqa: E402
     chunk_for_hypotheses,
     chunk_texts,
     effective_chunk_size,
-    premise_room,
     split_hypotheses,
 )
 from sklearn_nli._runtime._engine import NLIEngine  # noqa: E402
@@ -250,7 +249,7 @@ def pair_chunk_counts(scorer, premises, hypotheses):
         return len(pairs), len(set(pairs))
     encoder = scorer._encoder()
     max_length = int(scorer.max_length or encoder.default_max_length)
-    rooms = premise_room(encoder, sentences, max_length)
+    rooms = encoder.premise_rooms(sentences, max_length)
     groups = {}
     for index, (sentence, room) in enumerate(zip(sentences, rooms)):
         size = effective_chunk_size(scorer.chunk_size, room, sentence[:40])
@@ -707,7 +706,7 @@ def section_needle(args, model):
 def truncation_reaches(encoder, scorer, texts, hypotheses, spans):
     """Whether the premise starts within the tokens that truncation keeps, pair by pair."""
     max_length = int(scorer.max_length or encoder.default_max_length)
-    rooms = premise_room(encoder, hypotheses, max_length)
+    rooms = encoder.premise_rooms(hypotheses, max_length)
     offsets = encoder.tokenizer(
         texts, add_special_tokens=False, return_offsets_mapping=True, verbose=False
     )["offset_mapping"]

@@ -38,7 +38,6 @@ __all__ = [
     "effective_chunk_size",
     "evidence_of_pairs",
     "evidence_frame",
-    "premise_room",
     "read_pairs",
     "read_texts",
     "split_hypotheses",
@@ -60,27 +59,6 @@ class ChunkedTexts(NamedTuple):
     counts: np.ndarray
     starts: np.ndarray
     ends: np.ndarray
-
-
-def premise_room(encoder, hypotheses, max_length):
-    """The most premise tokens that fit beside each hypothesis within ``max_length``.
-
-    Raises a clear error naming the hypothesis when one leaves no room.
-    """
-    tokenizer = encoder.tokenizer
-    special = tokenizer.num_special_tokens_to_add(pair=True)
-    with encoder.lock:
-        ids = tokenizer(list(hypotheses), add_special_tokens=False, verbose=False)["input_ids"]
-    rooms = max_length - special - np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
-    if len(rooms) and rooms.min() < 1:
-        worst = int(np.argmin(rooms))
-        raise InvalidValueError(
-            f"The hypothesis {hypotheses[worst][:100]!r} takes {len(ids[worst])} tokens, which "
-            f"with {special} special tokens leaves no room for the text within "
-            f"max_length={max_length}. Only the text is truncated, never the hypothesis: "
-            "shorten the hypothesis (template or label) or raise max_length."
-        )
-    return rooms
 
 
 def effective_chunk_size(chunk_size, room, where):
@@ -131,7 +109,7 @@ def chunk_texts(encoder, texts, chunk_size, window):
 def chunk_for_hypotheses(encoder, texts, hypotheses, chunk_size, max_length):
     """Chunk ``texts`` for reading with every one of ``hypotheses`` (the longest sets the room)."""
     max_length = int(max_length or encoder.default_max_length)
-    rooms = premise_room(encoder, hypotheses, max_length)
+    rooms = encoder.premise_rooms(hypotheses, max_length)
     longest = int(np.argmin(rooms))
     where = f"the longest hypothesis {hypotheses[longest][:80]!r} (max_length={max_length})"
     size = effective_chunk_size(chunk_size, rooms[longest], where)
@@ -141,7 +119,7 @@ def chunk_for_hypotheses(encoder, texts, hypotheses, chunk_size, max_length):
 def truncated_chunks(encoder, texts, hypotheses, max_length):
     """Each text as ``long_texts="truncate"`` reads it: one chunk, to the last token that fits."""
     max_length = int(max_length or encoder.default_max_length)
-    room = int(premise_room(encoder, hypotheses, max_length).min())
+    room = int(encoder.premise_rooms(hypotheses, max_length).min())
     with encoder.lock:
         offsets = encoder.tokenizer(
             list(texts), add_special_tokens=False, return_offsets_mapping=True, verbose=False
@@ -305,7 +283,7 @@ def read_pairs(
         sentences, owner = split_hypotheses(hypotheses)
     else:
         sentences, owner = list(hypotheses), np.arange(len(hypotheses))
-    rooms = premise_room(encoder, sentences, max_length)
+    rooms = encoder.premise_rooms(sentences, max_length)
     if long_texts == "truncate":  # one chunk, the whole premise (the engine truncates it)
         chunk_size, rooms = None, np.full(len(sentences), np.iinfo(np.int32).max)
     sizes = [

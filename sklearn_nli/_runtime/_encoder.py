@@ -182,18 +182,34 @@ class PairEncoder:
         tokenized = self.tokenize(premises, hypotheses, max_length)
         return self.pad(tokenized, np.arange(len(tokenized)))
 
+    def premise_rooms(self, hypotheses, max_length=None):
+        """The most premise tokens that fit beside each hypothesis within ``max_length``.
+
+        Raises an error naming the first hypothesis that leaves no room for
+        any premise token.
+        """
+        max_length = int(max_length or self.default_max_length)
+        special = self.tokenizer.num_special_tokens_to_add(pair=True)
+        with self.lock:
+            ids = self.tokenizer(list(hypotheses), add_special_tokens=False, verbose=False)
+        lengths = np.fromiter(map(len, ids["input_ids"]), dtype=np.int64, count=len(hypotheses))
+        rooms = max_length - special - lengths
+        if len(rooms) and rooms.min() < 1:
+            worst = int(np.flatnonzero(rooms < 1)[0])
+            raise InvalidValueError(
+                f"The hypothesis {hypotheses[worst][:100]!r} takes {lengths[worst]} tokens, "
+                f"which with {special} special tokens leaves no room for the text within "
+                f"max_length={max_length}. Only the text is truncated, never the "
+                "hypothesis: shorten the hypothesis (template or label) or raise max_length."
+            )
+        return rooms
+
     def _tokenization_error(self, hypotheses, max_length, exc):
         """Say which hypothesis leaves no room for the text, if that is the cause."""
-        special = self.tokenizer.num_special_tokens_to_add(pair=True)
-        for hypothesis in dict.fromkeys(hypotheses):
-            n_tokens = len(self.tokenizer.tokenize(hypothesis))
-            if n_tokens + special >= max_length:
-                return InvalidValueError(
-                    f"The hypothesis {hypothesis[:100]!r} takes {n_tokens} tokens, which with "
-                    f"{special} special tokens leaves no room for the text within "
-                    f"max_length={max_length}. Only the text is truncated, never the "
-                    "hypothesis: shorten the hypothesis (template or label) or raise max_length."
-                )
+        try:
+            self.premise_rooms(list(dict.fromkeys(hypotheses)), max_length)
+        except InvalidValueError as no_room:
+            return no_room
         return InvalidValueError(f"Could not tokenize the pairs (max_length={max_length}): {exc}")
 
     # --------------------------------------------------------------- weights
