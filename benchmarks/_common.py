@@ -3,14 +3,37 @@
 from __future__ import annotations
 
 import csv
+import os
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+DATA = SHARED / "data"
+NLI_MIX = SHARED / "models" / "minilm-l6-nli-mix"
+SICK_STANDIN_RECIPE = "python ../shared/tools/make_standin_model.py OUT --epochs 2"
 AG_NEWS_LABELS = ["World", "Sports", "Business", "Sci/Tech"]
+
+
+def default_model(parser, model):
+    """``model`` (``--model``), or the NLI-mix stand-in when it is there; a parser error else."""
+    if model:
+        return model
+    if NLI_MIX.is_dir():
+        return str(NLI_MIX)
+    parser.error(
+        f"no --model, and the NLI-mix stand-in is not at {NLI_MIX}: pass --model DIR, an NLI "
+        f"model directory (e.g. the SICK stand-in: {SICK_STANDIN_RECIPE}), or --smoke"
+    )
+
+
+def model_name(model):
+    """How a table names its model: NLI-mix by name, any other model by its path."""
+    if Path(model).resolve() == NLI_MIX.resolve():
+        return "the NLI-mix stand-in (../shared/models/minilm-l6-nli-mix)"
+    return os.path.normpath(model)
 
 
 def ag_news(n, offset=0):

@@ -71,7 +71,15 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from _common import AG_NEWS_LABELS, DATA, ag_news, describe_machine, sick_test  # noqa: E402
+from _common import (  # noqa: E402
+    AG_NEWS_LABELS,
+    DATA,
+    ag_news,
+    default_model,
+    describe_machine,
+    model_name,
+    sick_test,
+)
 from sklearn.metrics import (  # noqa: E402
     accuracy_score,
     balanced_accuracy_score,
@@ -91,13 +99,6 @@ from sklearn_nli._long_texts import (  # noqa: E402
 from sklearn_nli._runtime._engine import NLIEngine  # noqa: E402
 
 SECTIONS = ("bbc", "fewshot", "consistency", "needle", "cost")
-DEFAULT_MODEL_DIR = os.path.join(
-    os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-    "..",
-    "shared",
-    "models",
-    "minilm-l6-nli-mix",
-)
 BBC_TEMPLATE = "This text is about {}."
 AG_TEMPLATE = "This text is about {}."  # few_shot.py's AG News settings
 AG_DESCRIPTIONS = {"World": "world news", "Sci/Tech": "science and technology"}
@@ -194,10 +195,6 @@ def engine_params(args):
         "batch_size": args.batch_size,
         "cache": False,
     }
-
-
-def model_name(model):
-    return os.path.normpath(model)
 
 
 def start_section(args, model, title, note):
@@ -423,14 +420,16 @@ def section_fewshot(args, model):
             f"fine-tuning: {args.epochs} epochs, lr {args.learning_rate}, 4 texts per step, "
             f"train_precision={args.train_precision!r}, random_state=seed; template "
             f"{BBC_TEMPLATE!r}; a chunked fit trains on every chunk with its article's topic",
-            "train chunks: the labelled articles' chunks (each paired with all "
+            "trunc→chunk: the truncated fit (trained on each article's first window only) "
+            "read in chunks at predict; train chunks: the labelled articles' chunks (each "
+            "paired with all "
             f"{len(classes)} hypotheses per epoch); pairs: scored in predict, counted at "
             "NLIEngine._run",
         ],
     )
     table = Table(
         [
-            ("reading", 8, None),
+            ("reading", 11, None),
             ("size", 7, ""),
             ("seed", 5, None),
             ("accuracy", 15, ".3f"),
@@ -505,6 +504,25 @@ def section_fewshot(args, model):
                 counted,
                 predict_s,
             )
+            if long_texts == "truncate":  # what the first window alone teaches, read chunked
+                for chunk_size in args.fewshot_sizes:
+                    clf.set_params(long_texts="chunk", chunk_size=chunk_size)
+                    predicted, predict_s, counted = timed(clf.predict, test_x)
+                    accuracy = accuracy_score(test_y, predicted)
+                    macro_f1 = f1_score(test_y, predicted, average="macro")
+                    key = ("trunc→chunk", chunk_size)
+                    results.setdefault(key, []).append((accuracy, macro_f1, fit_s, predict_s))
+                    table.row(
+                        key[0],
+                        size_name(chunk_size),
+                        f"#{seed}",
+                        accuracy,
+                        macro_f1,
+                        train_chunks,
+                        fit_s,
+                        counted,
+                        predict_s,
+                    )
             del clf
     clear_model_cache()
     for (long_texts, size), runs in results.items():
@@ -865,13 +883,7 @@ def parse_args(argv=None):
         args.consistency_sample = min(args.consistency_sample or args.sample, args.sample)
         args.needle_pairs = min(args.needle_pairs, args.sample)
         args.cost_texts = min(args.cost_texts, args.sample)
-    if args.model is None:
-        if not os.path.isdir(DEFAULT_MODEL_DIR):
-            parser.error(
-                f"the NLI-mix stand-in is not at {os.path.normpath(DEFAULT_MODEL_DIR)}: "
-                "pass --model DIR (an NLI model directory), or --smoke"
-            )
-        args.model = DEFAULT_MODEL_DIR
+    args.model = default_model(parser, args.model)
     args.models = [m.strip() for m in args.model.split(",") if m.strip()]
     return args
 
