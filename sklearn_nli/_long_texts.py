@@ -340,6 +340,47 @@ def read_pairs(
     )
 
 
+def premises_to_train_on(engine, premises, hypotheses, *, entailment, chunk_size, options):
+    """The premise each labelled pair is fine-tuned on, as predict reads the pair.
+
+    A premise that fits ``chunk_size`` beside its hypothesis stays whole; a
+    longer one becomes the chunk whose row predict returns: the one ``engine``
+    (the model before fine-tuning) finds most entailing. Only the long
+    premises' pairs are scored.
+    """
+    encoder = engine.encoder
+    max_length = int(options.get("max_length") or encoder.default_max_length)
+    rooms = encoder.premise_rooms(hypotheses, max_length)
+    sizes = [
+        effective_chunk_size(chunk_size, room, f"the hypothesis {hypothesis[:80]!r}")
+        for hypothesis, room in zip(hypotheses, rooms)
+    ]
+    with encoder.lock:
+        ids = encoder.tokenizer(
+            list(premises),
+            add_special_tokens=False,
+            return_attention_mask=False,
+            return_token_type_ids=False,
+            verbose=False,
+        )["input_ids"]
+    long = [i for i, (tokens, size) in enumerate(zip(ids, sizes)) if len(tokens) > size]
+    chosen = list(premises)
+    if long:
+        reading = read_pairs(
+            engine,
+            [premises[i] for i in long],
+            [hypotheses[i] for i in long],
+            entailment=entailment,
+            chunk_size=chunk_size,
+            split=False,
+            aggregation="mean",
+            options=options,
+        )
+        for index, chunk in zip(long, reading.chunks):
+            chosen[index] = chunk
+    return chosen
+
+
 def _entailment_or_none(entailment):
     try:
         return entailment()

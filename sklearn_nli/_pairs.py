@@ -19,7 +19,7 @@ from ._labels import (
     fresh_head_labels,
     pair_label_mapping,
 )
-from ._long_texts import evidence_of_pairs, read_pairs
+from ._long_texts import evidence_of_pairs, premises_to_train_on, read_pairs
 from ._params import DEFAULT_MODEL, READING_PARAMETERS, check_params
 
 
@@ -97,6 +97,13 @@ class NLIPairScorer(
     classification head whose labels are the classes of ``y``, with a
     warning that says so, and trains it with the rest (``label_map`` must
     then be None).
+
+    A labelled pair whose premise is longer than ``chunk_size`` is trained
+    on as predict reads it (``long_texts="chunk"``): on the premise chunk
+    that the model, before fine-tuning, finds most entailing, whose row
+    predict returns; a premise that fits is trained on whole. A fresh head
+    has no entailment label to choose a chunk by: it trains on the
+    truncated premise.
 
     %(fine_tuning_notes)s
 
@@ -242,7 +249,19 @@ class NLIPairScorer(
                 f"fitting creates a new head with the labels {head_labels!r} (the classes of "
                 "y), initialized at random and trained with the encoder.",
             )
-        examples = make_pair_sampler(*pairs, class_indices(y, fitted["classes_"]))
+        premises, hypotheses = pairs
+        if params["long_texts"] == "chunk" and not fresh_head:
+            premises = premises_to_train_on(
+                self._engine(self.model),
+                premises,
+                hypotheses,
+                entailment=lambda: entailment_column(
+                    fitted["model_labels_"], "fine-tuning with long_texts='chunk'"
+                ),
+                chunk_size=params["chunk_size"],
+                options={**self._run_options(), "progress": False},
+            )
+        examples = make_pair_sampler(premises, hypotheses, class_indices(y, fitted["classes_"]))
         objective = ClassObjective(fitted["_class_columns"])
         counts = class_counts(y, fitted["classes_"])
         return self._fine_tune(encoder, examples, objective, params, counts, head_labels)

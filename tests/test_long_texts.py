@@ -756,6 +756,74 @@ def test_fine_tuning_with_truncation_trains_on_whole_texts(tiny_model, sampled):
     assert sampled[0][0] == texts
 
 
+@pytest.fixture
+def pair_training_premises(monkeypatch):
+    """The premises each pair fine-tuning trains on, one list per fit."""
+    calls = []
+    original = _training.make_pair_sampler
+
+    def recording(premises, hypotheses, *args):
+        calls.append(list(premises))
+        return original(premises, hypotheses, *args)
+
+    monkeypatch.setattr(_training, "make_pair_sampler", recording)
+    return calls
+
+
+PAIR_LABELS = ["entailment", "contradiction", "neutral"]
+
+
+def test_pair_fine_tuning_trains_on_the_chunk_predict_reads(tiny_model, pair_training_premises):
+    long_premises = [text_of(sentences(6)), text_of(sentences(5, offset=3))]
+    pairs = [
+        (long_premises[0], "The dog runs."),
+        ("the team won the game", "A team won."),
+        (long_premises[1], "The market fell."),
+    ]
+    before = pair_scorer(tiny_model, chunk_size=SENTENCE_CHUNK).fit()
+    deciding = before.evidence(pairs)["chunk"].tolist()
+    assert deciding[0] in sentences(6) and deciding[2] in sentences(5, offset=3)
+    pair_scorer(tiny_model, chunk_size=SENTENCE_CHUNK, n_epochs=1, random_state=0).fit(
+        pairs, PAIR_LABELS
+    )
+    assert pair_training_premises == [[deciding[0], "the team won the game", deciding[2]]]
+
+
+@pytest.mark.parametrize("long_texts", ["chunk", "truncate"])
+def test_pair_fine_tuning_on_premises_that_fit_trains_on_them_whole(
+    tiny_model, pair_training_premises, long_texts
+):
+    pairs = [(text_of(sentences(6)), "The dog runs."), ("the team won the game", "A team won.")]
+    pair_scorer(tiny_model, long_texts=long_texts, n_epochs=1, random_state=0).fit(
+        pairs, PAIR_LABELS[:2]
+    )
+    assert pair_training_premises == [[pair for pair, _ in pairs]]
+
+
+def test_pair_fine_tuning_with_truncation_trains_on_whole_premises(
+    tiny_model, pair_training_premises
+):
+    pairs = [(text_of(sentences(30)), "The dog runs."), ("the team won the game", "A team won.")]
+    pair_scorer(tiny_model, long_texts="truncate", n_epochs=1, random_state=0).fit(
+        pairs, PAIR_LABELS[:2]
+    )
+    assert pair_training_premises == [[pair for pair, _ in pairs]]
+
+
+def test_pair_fine_tuning_from_a_fresh_head_trains_on_whole_premises(
+    tiny_model, tmp_path, pair_training_premises
+):
+    from sklearn_nli._testing import build_tiny_encoder
+
+    encoder = build_tiny_encoder(tmp_path / "encoder", tiny_model, dropout=0.0)
+    pairs = [(text_of(sentences(30)), "The dog runs."), ("the team won the game", "A team won.")]
+    with pytest.warns(UserWarning, match="without a sequence-classification head"):
+        pair_scorer(encoder, chunk_size=SENTENCE_CHUNK, n_epochs=1, random_state=0).fit(
+            pairs, ["yes", "no"]
+        )
+    assert pair_training_premises == [[pair for pair, _ in pairs]]
+
+
 def test_a_fine_tuned_classifier_reads_long_texts_in_chunks(tiny_model):
     texts = [text_of(sentences(30)), text_of(sentences(30, offset=3)), *SHORT_TEXTS]
     labels = ["sports", "business", "sports", "business", "music"]
