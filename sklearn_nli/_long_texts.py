@@ -340,15 +340,15 @@ def read_pairs(
     )
 
 
-def premises_to_train_on(engine, premises, hypotheses, *, entailment, chunk_size, options):
+def premises_to_train_on(encoder, engine, premises, hypotheses, *, entailment, chunk_size, options):
     """The premise each labelled pair is fine-tuned on, as predict reads the pair.
 
     A premise that fits ``chunk_size`` beside its hypothesis stays whole; a
-    longer one becomes the chunk whose row predict returns: the one ``engine``
-    (the model before fine-tuning) finds most entailing. Only the long
+    longer one becomes the chunk whose row predict returns: the one the model
+    before fine-tuning finds most entailing. ``engine`` is called, and the
+    model built to predict, only when some premise is long; only the long
     premises' pairs are scored.
     """
-    encoder = engine.encoder
     max_length = int(options.get("max_length") or encoder.default_max_length)
     rooms = encoder.premise_rooms(hypotheses, max_length)
     sizes = [
@@ -367,7 +367,7 @@ def premises_to_train_on(engine, premises, hypotheses, *, entailment, chunk_size
     chosen = list(premises)
     if long:
         reading = read_pairs(
-            engine,
+            engine(),
             [premises[i] for i in long],
             [hypotheses[i] for i in long],
             entailment=entailment,

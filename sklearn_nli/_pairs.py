@@ -252,7 +252,8 @@ class NLIPairScorer(
         premises, hypotheses = pairs
         if params["long_texts"] == "chunk" and not fresh_head:
             premises = premises_to_train_on(
-                self._engine(self.model),
+                encoder,
+                lambda: self._engine(self.model),
                 premises,
                 hypotheses,
                 entailment=lambda: entailment_column(
