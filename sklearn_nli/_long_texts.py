@@ -74,6 +74,17 @@ def effective_chunk_size(chunk_size, room, where):
     return int(chunk_size)
 
 
+def _text_token_ids(tokenizer, texts):
+    """Each text's token ids, without special tokens: one batched call (hold the lock)."""
+    return tokenizer(
+        list(texts),
+        add_special_tokens=False,
+        return_attention_mask=False,
+        return_token_type_ids=False,
+        verbose=False,
+    )["input_ids"]
+
+
 def chunk_texts(encoder, texts, chunk_size, window):
     """Chunk each text: :class:`ChunkedTexts`. Texts of at most ``chunk_size`` tokens stay whole.
 
@@ -82,13 +93,7 @@ def chunk_texts(encoder, texts, chunk_size, window):
     """
     tokenizer = encoder.tokenizer
     with encoder.lock:
-        ids = tokenizer(
-            list(texts),
-            add_special_tokens=False,
-            return_attention_mask=False,
-            return_token_type_ids=False,
-            verbose=False,
-        )["input_ids"]
+        ids = _text_token_ids(tokenizer, texts)
         spans = [
             [(0, len(text))] if len(tokens) <= chunk_size else None
             for text, tokens in zip(texts, ids)
@@ -356,13 +361,7 @@ def premises_to_train_on(encoder, engine, premises, hypotheses, *, entailment, c
         for hypothesis, room in zip(hypotheses, rooms)
     ]
     with encoder.lock:
-        ids = encoder.tokenizer(
-            list(premises),
-            add_special_tokens=False,
-            return_attention_mask=False,
-            return_token_type_ids=False,
-            verbose=False,
-        )["input_ids"]
+        ids = _text_token_ids(encoder.tokenizer, premises)
     long = [i for i, (tokens, size) in enumerate(zip(ids, sizes)) if len(tokens) > size]
     chosen = list(premises)
     if long:
