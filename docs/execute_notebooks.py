@@ -10,8 +10,8 @@ the notebooks in ``notebooks/`` stay without outputs, and CI still runs them on 
 tiny model. ``docs/executed/notes.json`` holds, per notebook, notes put after the
 first code cell containing a given text: what a reader should know about the
 model's answers there (``--notes-only`` rewrites them in the existing copies).
-Warnings that only the kernel's environment causes (tqdm's missing ipywidgets)
-are dropped from the outputs.
+Warnings that only the kernel's environment causes (tqdm's missing ipywidgets,
+the Hub client's retries where there is no network) are dropped from the outputs.
 """
 
 from __future__ import annotations
@@ -37,12 +37,23 @@ def _machine():
     return f"{os.cpu_count()}-core {cpu_model()} ({flags})"
 
 
+def _environment_noise(output):
+    """tqdm's missing ipywidgets, and the Hub client's retries on a machine with no network."""
+    text = output.get("text", "")
+    if isinstance(text, list):
+        text = "".join(text)
+    return "TqdmWarning" in text or (
+        output.get("name") == "stderr"
+        and ("thrown while requesting" in text or text.startswith("Retrying in"))
+    )
+
+
 def annotate(notebook, notes):
     """Drop the kernel's environment warnings; put each note after its code cell, once."""
     cells = [cell for cell in notebook.cells if "sklearn-nli-note" not in cell.metadata]
     for cell in cells:
         if cell.cell_type == "code":
-            cell.outputs = [out for out in cell.outputs if "TqdmWarning" not in out.get("text", "")]
+            cell.outputs = [out for out in cell.outputs if not _environment_noise(out)]
     for anchor, text in notes:
         position = next(
             i for i, cell in enumerate(cells) if cell.cell_type == "code" and anchor in cell.source
