@@ -31,7 +31,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np  # noqa: E402
 from _common import NLI_MIX, describe_machine, model_name  # noqa: E402
-from few_shot import ag_news_split, draw, minilm_encoder, score  # noqa: E402
+from few_shot import AG_NEWS_SIZE, ag_news_split, draw, minilm_encoder, score  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 
 
@@ -83,7 +83,7 @@ def main(argv=None):
     parser.add_argument("--test-size", type=int, default=None, help="score fewer test texts")
     parser.add_argument("--smoke", action="store_true", help="a tiny random model, 40 texts")
     args = parser.parse_args(argv)
-    limit = None
+    limit = AG_NEWS_SIZE
     if args.smoke:
         from sklearn_nli._testing import build_tiny_model
 
@@ -94,9 +94,7 @@ def main(argv=None):
         if not args.model:
             parser.error("no --model given and neither default model is here")
     print("\n".join(describe_machine()))
-    train_x, train_y, test_x, test_y = ag_news_split(
-        args.test_size, **({"limit": limit} if limit else {})
-    )
+    train_x, train_y, test_x, test_y = ag_news_split(args.test_size, limit)
     print(
         f"\nAG News linear probe: {args.n} labelled texts per class, seeds 0-{args.seeds - 1} "
         f"(few_shot.py's draws), {len(test_x)} held-out texts; mean-pooled embeddings, "

@@ -40,8 +40,6 @@ def _machine():
 def _environment_noise(output):
     """tqdm's missing ipywidgets, and the Hub client's retries on a machine with no network."""
     text = output.get("text", "")
-    if isinstance(text, list):
-        text = "".join(text)
     return "TqdmWarning" in text or (
         output.get("name") == "stderr"
         and ("thrown while requesting" in text or text.startswith("Retrying in"))

@@ -253,7 +253,7 @@ def _chunk_sentence_by_sentence(text, tokenizer, chunk_size, window):
     sentences = split_sentences(text)
     if not sentences:
         return [(0, len(text))]
-    counts = _token_counts(tokenizer, [text[start:end] for start, end in sentences])
+    counts = token_counts(tokenizer, [text[start:end] for start, end in sentences])
 
     def cut(index):
         start, end = sentences[index]
@@ -262,7 +262,8 @@ def _chunk_sentence_by_sentence(text, tokenizer, chunk_size, window):
     return _pack(sentences, counts, chunk_size, window, cut)
 
 
-def _token_counts(tokenizer, texts):
+def token_counts(tokenizer, texts):
+    """How many tokens each text takes, without special tokens: one batched call."""
     return [len(ids) for ids in _tokenize(tokenizer, texts)["input_ids"]]
 
 
@@ -273,7 +274,7 @@ def _word_windows(text, start, end, tokenizer, window):
     first cut into pieces of characters that fit.
     """
     words = [match.span() for match in _WORD.finditer(text, start, end)]
-    counts = _token_counts(tokenizer, [text[a:b] for a, b in words])
+    counts = token_counts(tokenizer, [text[a:b] for a, b in words])
     pieces = []
     for (word_start, word_end), count in zip(words, counts):
         if count > window:
@@ -299,7 +300,7 @@ def _character_pieces(text, start, end, n_tokens, tokenizer, window):
     while start < end:
         length = min(end - start, max(1, int(window * characters_per_token)))
         while True:
-            (count,) = _token_counts(tokenizer, [text[start : start + length]])
+            (count,) = token_counts(tokenizer, [text[start : start + length]])
             if count <= window or length == 1:
                 break
             length = max(1, min(length - 1, length * window // count))

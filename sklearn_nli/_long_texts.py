@@ -25,7 +25,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy.special import expit, logit, logsumexp
 
-from ._chunks import chunk_spans, split_sentences
+from ._chunks import chunk_spans, split_sentences, token_counts
 from ._errors import InvalidValueError
 
 __all__ = [
@@ -74,17 +74,6 @@ def effective_chunk_size(chunk_size, room, where):
     return int(chunk_size)
 
 
-def _text_token_ids(tokenizer, texts):
-    """Each text's token ids, without special tokens: one batched call (hold the lock)."""
-    return tokenizer(
-        list(texts),
-        add_special_tokens=False,
-        return_attention_mask=False,
-        return_token_type_ids=False,
-        verbose=False,
-    )["input_ids"]
-
-
 def chunk_texts(encoder, texts, chunk_size, window):
     """Chunk each text: :class:`ChunkedTexts`. Texts of at most ``chunk_size`` tokens stay whole.
 
@@ -93,10 +82,10 @@ def chunk_texts(encoder, texts, chunk_size, window):
     """
     tokenizer = encoder.tokenizer
     with encoder.lock:
-        ids = _text_token_ids(tokenizer, texts)
+        lengths = token_counts(tokenizer, list(texts))
         spans = [
-            [(0, len(text))] if len(tokens) <= chunk_size else None
-            for text, tokens in zip(texts, ids)
+            [(0, len(text))] if length <= chunk_size else None
+            for text, length in zip(texts, lengths)
         ]
         for index, text in enumerate(texts):
             if spans[index] is None:
@@ -361,8 +350,8 @@ def premises_to_train_on(encoder, engine, premises, hypotheses, *, entailment, c
         for hypothesis, room in zip(hypotheses, rooms)
     ]
     with encoder.lock:
-        ids = _text_token_ids(encoder.tokenizer, premises)
-    long = [i for i, (tokens, size) in enumerate(zip(ids, sizes)) if len(tokens) > size]
+        lengths = token_counts(encoder.tokenizer, list(premises))
+    long = [i for i, (length, size) in enumerate(zip(lengths, sizes)) if length > size]
     chosen = list(premises)
     if long:
         reading = read_pairs(
